@@ -1,0 +1,334 @@
+"""`CausalGraph`: the marketing DAG with node roles and edge transforms.
+
+It wraps (does not subclass) a :class:`networkx.DiGraph`. Edge attributes keep
+exactly what the user declared (``None`` = not declared), so saving is
+lossless; :meth:`CausalGraph.edge` resolves the defaults of CONTRACT.md §1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+import networkx as nx
+
+from causalmmm.errors import DataError, GraphError
+
+ROLES: tuple[str, ...] = ("spend", "mediator", "confounder", "control", "outcome")
+ADSTOCKS: tuple[str, ...] = ("geometric", "delayed", "weibull", "none")
+SATURATIONS: tuple[str, ...] = ("hill", "logistic", "michaelis_menten", "none")
+SIGNS: tuple[str, ...] = ("positive", "negative", "free")
+EDGE_ATTRS: tuple[str, ...] = ("adstock", "saturation", "l_max", "lag", "sign")
+NODE_ATTRS: tuple[str, ...] = ("role", "observed")
+#: Layer order used for drawing and discovery tiers.
+ROLE_TIER: dict[str, int] = {"confounder": 0, "control": 0, "spend": 1, "mediator": 2, "outcome": 3}
+DEFAULT_L_MAX = 8
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """A node: its name, role and whether the data has a column for it."""
+
+    name: str
+    role: str
+    observed: bool = True
+
+
+@dataclass(frozen=True)
+class EdgeInfo:
+    """An edge with every attribute resolved to its effective value."""
+
+    source: str
+    target: str
+    adstock: str
+    saturation: str
+    l_max: int
+    lag: int
+    sign: str
+
+    @property
+    def is_media(self) -> bool:
+        """True when the edge carries adstock or saturation."""
+        return self.adstock != "none" or self.saturation != "none"
+
+
+def _check_choice(value: Any, allowed: tuple[str, ...], attr: str, where: str) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise GraphError(
+            f"unknown {attr} {value!r}",
+            where=where,
+            hint=f"allowed values: {', '.join(allowed)}",
+        )
+    return value
+
+
+def _check_int(value: Any, attr: str, where: str, minimum: int) -> int:
+    if isinstance(value, bool):
+        raise GraphError(f"{attr} must be an integer, got {value!r}", where=where)
+    try:
+        ivalue = int(str(value)) if not isinstance(value, int) else value
+    except ValueError:
+        raise GraphError(f"{attr} must be an integer, got {value!r}", where=where) from None
+    if ivalue < minimum:
+        raise GraphError(f"{attr} must be >= {minimum}, got {ivalue}", where=where, hint=f"use a {attr} of at least {minimum}")
+    return ivalue
+
+
+def parse_bool(value: Any, attr: str, where: str) -> bool:
+    """Accept true/false in the spellings DOT and YAML users write."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    raise GraphError(f"{attr} must be true or false, got {value!r}", where=where)
+
+
+class CausalGraph:
+    """A marketing DAG: nodes with roles, edges with transforms.
+
+    Build it in Python::
+
+        g = (CausalGraph("marketing")
+             .add_node("demand", "confounder")
+             .add_node("ppc_spend", "spend")
+             .add_node("sales", "outcome")
+             .add_edge("demand", "ppc_spend")
+             .add_edge("ppc_spend", "sales", adstock="geometric", l_max=4))
+
+    or load it with :func:`causalmmm.graph.load_graph` from DOT or YAML.
+    """
+
+    def __init__(self, name: str = "marketing") -> None:
+        self.name = name
+        self._g = nx.DiGraph()
+
+    # ------------------------------------------------------------------ build
+    def add_node(self, name: str, role: str, observed: bool = True) -> "CausalGraph":
+        """Add (or redefine) a node. Returns ``self`` for chaining."""
+        where = f"node {name!r}"
+        if not isinstance(name, str) or not name.strip():
+            raise GraphError("node names must be non-empty strings", where=repr(name))
+        _check_choice(role, ROLES, "role", where)
+        self._g.add_node(name, role=role, observed=parse_bool(observed, "observed", where))
+        return self
+
+    def add_edge(
+        self,
+        source: str,
+        target: str,
+        *,
+        adstock: str | None = None,
+        saturation: str | None = None,
+        l_max: int | None = None,
+        lag: int | None = None,
+        sign: str | None = None,
+    ) -> "CausalGraph":
+        """Add an edge. Attributes left ``None`` take the CONTRACT defaults."""
+        where = f"edge {source} -> {target}"
+        if source == target:
+            raise GraphError("self-loop", where=where, hint="a node cannot cause itself; remove the edge")
+        for node in (source, target):
+            if node not in self._g:
+                raise GraphError(f"unknown node {node!r}", where=where, hint=f"declare it first with a role ({', '.join(ROLES)})")
+        attrs: dict[str, Any] = {
+            "adstock": None if adstock is None else _check_choice(adstock, ADSTOCKS, "adstock", where),
+            "saturation": None if saturation is None else _check_choice(saturation, SATURATIONS, "saturation", where),
+            "l_max": None if l_max is None else _check_int(l_max, "l_max", where, 1),
+            "lag": None if lag is None else _check_int(lag, "lag", where, 0),
+            "sign": None if sign is None else _check_choice(sign, SIGNS, "sign", where),
+        }
+        self._g.add_edge(source, target, **attrs)
+        return self
+
+    def remove_edge(self, source: str, target: str) -> "CausalGraph":
+        """Remove an edge (used when editing a discovered draft)."""
+        if not self._g.has_edge(source, target):
+            raise GraphError("no such edge", where=f"edge {source} -> {target}")
+        self._g.remove_edge(source, target)
+        return self
+
+    def copy(self) -> "CausalGraph":
+        """An independent copy."""
+        new = CausalGraph(self.name)
+        new._g = self._g.copy()
+        return new
+
+    # ------------------------------------------------------------------ read
+    @property
+    def nodes(self) -> list[str]:
+        """Node names in declaration order."""
+        return list(self._g.nodes)
+
+    @property
+    def edges(self) -> list[tuple[str, str]]:
+        """Edges as (source, target) in declaration order."""
+        return list(self._g.edges)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._g
+
+    def node(self, name: str) -> NodeInfo:
+        """The node's role and observed flag."""
+        if name not in self._g:
+            raise GraphError(f"unknown node {name!r}", hint=f"known nodes: {', '.join(self.nodes)}")
+        d = self._g.nodes[name]
+        return NodeInfo(name=name, role=d["role"], observed=d["observed"])
+
+    def role(self, name: str) -> str:
+        return self.node(name).role
+
+    def is_observed(self, name: str) -> bool:
+        return self.node(name).observed
+
+    def declared_edge_attrs(self, source: str, target: str) -> dict[str, Any]:
+        """The attributes the user wrote on the edge (undeclared ones omitted)."""
+        return {k: v for k, v in self._g.edges[source, target].items() if v is not None}
+
+    def edge(self, source: str, target: str) -> EdgeInfo:
+        """The edge with defaults resolved (CONTRACT.md §1)."""
+        if not self._g.has_edge(source, target):
+            raise GraphError("no such edge", where=f"edge {source} -> {target}")
+        d = self._g.edges[source, target]
+        from_spend = self._g.nodes[source]["role"] == "spend"
+        media_default = "geometric" if from_spend else "none"
+        sat_default = "hill" if from_spend else "none"
+        return EdgeInfo(
+            source=source,
+            target=target,
+            adstock=d["adstock"] or media_default,
+            saturation=d["saturation"] or sat_default,
+            l_max=d["l_max"] or DEFAULT_L_MAX,
+            lag=d["lag"] or 0,
+            sign=d["sign"] or ("positive" if from_spend else "free"),
+        )
+
+    def edge_infos(self) -> list[EdgeInfo]:
+        return [self.edge(u, v) for u, v in self.edges]
+
+    def parents(self, name: str) -> list[str]:
+        """Parents in declaration order of the edges."""
+        return [u for u, v in self._g.in_edges(name)]
+
+    def children(self, name: str) -> list[str]:
+        return [v for u, v in self._g.out_edges(name)]
+
+    def nodes_with_role(self, role: str) -> list[str]:
+        _check_choice(role, ROLES, "role", "nodes_with_role")
+        return [n for n in self.nodes if self._g.nodes[n]["role"] == role]
+
+    @property
+    def outcome(self) -> str:
+        """The single outcome node (validated)."""
+        outs = self.nodes_with_role("outcome")
+        if len(outs) != 1:
+            self.validate()
+        return outs[0]
+
+    @property
+    def spend_nodes(self) -> list[str]:
+        return self.nodes_with_role("spend")
+
+    @property
+    def observed_nodes(self) -> list[str]:
+        return [n for n in self.nodes if self._g.nodes[n]["observed"]]
+
+    @property
+    def latent_nodes(self) -> list[str]:
+        return [n for n in self.nodes if not self._g.nodes[n]["observed"]]
+
+    def topological_order(self) -> list[str]:
+        """Nodes in a topological order that is stable (ties broken by declaration)."""
+        self._check_acyclic()
+        index = {n: i for i, n in enumerate(self.nodes)}
+        return list(nx.lexicographical_topological_sort(self._g, key=lambda n: index[n]))
+
+    def ancestors(self, name: str) -> set[str]:
+        return set(nx.ancestors(self._g, name))
+
+    def descendants(self, name: str) -> set[str]:
+        return set(nx.descendants(self._g, name))
+
+    def to_networkx(self) -> nx.DiGraph:
+        """A copy of the underlying DiGraph (node attrs: role, observed; edge attrs resolved)."""
+        g = nx.DiGraph(name=self.name)
+        for n in self.nodes:
+            info = self.node(n)
+            g.add_node(n, role=info.role, observed=info.observed)
+        for e in self.edge_infos():
+            g.add_edge(e.source, e.target, adstock=e.adstock, saturation=e.saturation, l_max=e.l_max, lag=e.lag, sign=e.sign)
+        return g
+
+    # -------------------------------------------------------------- validate
+    def _check_acyclic(self) -> None:
+        try:
+            cycle = nx.find_cycle(self._g)
+        except nx.NetworkXNoCycle:
+            return
+        path = " -> ".join([cycle[0][0]] + [v for _, v in cycle])
+        raise GraphError(f"the graph has a cycle: {path}", hint="a causal graph must be acyclic; remove or reverse one edge of the cycle")
+
+    def validate(self) -> "CausalGraph":
+        """Check structure; raise :class:`GraphError` with a precise message."""
+        if not self.nodes:
+            raise GraphError("the graph has no nodes", hint="declare nodes with a role")
+        self._check_acyclic()
+        outs = self.nodes_with_role("outcome")
+        if not outs:
+            raise GraphError("the graph has no outcome node", hint="mark exactly one node with role=outcome")
+        if len(outs) > 1:
+            raise GraphError(f"the graph has {len(outs)} outcome nodes ({', '.join(outs)})", hint="mark exactly one node with role=outcome")
+        out = outs[0]
+        if self.children(out):
+            raise GraphError(
+                f"the outcome {out!r} has children ({', '.join(self.children(out))})",
+                hint="the outcome must be a sink; remove its outgoing edges",
+            )
+        if not self.is_observed(out):
+            raise GraphError(f"the outcome {out!r} is latent", hint="the outcome must be observed (a data column)")
+        if not self.parents(out):
+            raise GraphError(f"the outcome {out!r} has no parents", hint="add edges into the outcome")
+        for n in self.spend_nodes:
+            if not self.is_observed(n):
+                raise GraphError(f"spend node {n!r} is latent", where=f"node {n!r}", hint="spend must be observed; add observed=true")
+        return self
+
+    def check_columns(self, columns: Iterable[str]) -> list[str]:
+        """Raise if an observed node has no column; return warnings for extra columns."""
+        cols = list(columns)
+        missing = [n for n in self.observed_nodes if n not in cols]
+        if missing:
+            raise DataError(
+                f"observed node(s) without a data column: {', '.join(missing)}",
+                hint="add the columns, rename them to match the graph, or mark the nodes observed=false",
+            )
+        latent_present = [n for n in self.latent_nodes if n in cols]
+        warnings = [f"column {c!r} is not in the graph and will be ignored" for c in cols if c not in self._g]
+        warnings += [f"node {n!r} is declared latent but the data has a column for it; it will be ignored" for n in latent_present]
+        return warnings
+
+    # ------------------------------------------------------------ serialise
+    def to_dict(self) -> dict[str, Any]:
+        """The YAML/JSON form (CONTRACT.md §1), lossless."""
+        nodes: dict[str, Any] = {}
+        for n in self.nodes:
+            info = self.node(n)
+            nodes[n] = {"role": info.role} if info.observed else {"role": info.role, "observed": False}
+        edges = [{"from": u, "to": v, **self.declared_edge_attrs(u, v)} for u, v in self.edges]
+        return {"name": self.name, "nodes": nodes, "edges": edges}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CausalGraph):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"CausalGraph({self.name!r}, nodes={len(self.nodes)}, edges={len(self.edges)}, outcome={self.nodes_with_role('outcome')})"
+
+    # --------------------------------------------------------------- jupyter
+    def _repr_svg_(self) -> str:
+        from causalmmm.graph.draw import render_svg
+
+        return render_svg(self)

@@ -1,0 +1,59 @@
+"""Carry-over (adstock) and lags, backend-agnostic (numpy or pytensor)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+#: Parameters each adstock family needs, in order.
+ADSTOCK_PARAMS: dict[str, tuple[str, ...]] = {
+    "geometric": ("alpha",),
+    "delayed": ("alpha", "theta"),
+    "weibull": ("shape", "scale"),
+    "none": (),
+}
+
+
+def _trailing(p: Any, xp: Any) -> Any:
+    """Add a trailing axis so a parameter of shape (...) broadcasts over (..., L)."""
+    return xp.expand_dims(xp.as_tensor_variable(p) if hasattr(xp, "as_tensor_variable") else xp.asarray(p), -1)
+
+
+def adstock_weights(kind: str, params: Mapping[str, Any], l_max: int, xp: Any) -> Any:
+    """Normalised carry-over weights ``w[..., l]`` for lags ``l = 0..l_max-1``.
+
+    * geometric: ``alpha**l``
+    * delayed:   ``alpha**((l - theta)**2)`` (peak at ``theta``)
+    * weibull:   Weibull pdf at ``l + 1`` with ``shape`` and ``scale`` (in periods)
+    """
+    lags = xp.arange(l_max).astype("float64")
+    if kind == "geometric":
+        w = _trailing(params["alpha"], xp) ** lags
+    elif kind == "delayed":
+        w = _trailing(params["alpha"], xp) ** ((lags - _trailing(params["theta"], xp)) ** 2)
+    elif kind == "weibull":
+        k, lam = _trailing(params["shape"], xp), _trailing(params["scale"], xp)
+        z = (lags + 1.0) / lam
+        w = (k / lam) * z ** (k - 1.0) * xp.exp(-(z**k))
+    else:
+        raise ValueError(f"unknown adstock {kind!r}")
+    return w / xp.sum(w, axis=-1, keepdims=True)
+
+
+def shift(x: Any, lag: int, xp: Any, fill: str = "zero") -> Any:
+    """``y[..., t] = x[..., t - lag]``; the first ``lag`` values are 0 or the first value."""
+    if lag == 0:
+        return x
+    head = x[..., :1] * 0.0 if fill == "zero" else x[..., :1]
+    pad = xp.concatenate([head] * lag, axis=-1)
+    return xp.concatenate([pad, x[..., :-lag]], axis=-1)
+
+
+def adstock(x: Any, kind: str, params: Mapping[str, Any], l_max: int, xp: Any) -> Any:
+    """Apply carry-over along the last axis: ``y_t = sum_l w_l x_{t-l}`` (zeros before the start)."""
+    if kind == "none":
+        return x
+    w = adstock_weights(kind, params, l_max, xp)
+    out = w[..., 0:1] * x
+    for lag in range(1, l_max):
+        out = out + w[..., lag : lag + 1] * shift(x, lag, xp, fill="zero")
+    return out
