@@ -7,6 +7,7 @@ column and spend is non-negative.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,7 +111,7 @@ def _infer_freq(dates: pd.DatetimeIndex, source: str, date_column: str) -> str:
 def load_data(source: str | Path | pd.DataFrame, date_column: str = "date") -> Dataset:
     """Read and validate a wide CSV (or DataFrame): one ``date`` column, one column per node."""
     if isinstance(source, pd.DataFrame):
-        raw, name = source.copy(), "<DataFrame>"
+        raw, name, header = source.copy(), "<DataFrame>", None
         if date_column not in raw.columns and isinstance(raw.index, pd.DatetimeIndex):
             raw = raw.reset_index(names=date_column)
     else:
@@ -121,6 +122,8 @@ def load_data(source: str | Path | pd.DataFrame, date_column: str = "date") -> D
         if path.is_dir():
             raise DataError("expected a CSV file but found a directory", where=name)
         try:
+            with path.open(newline="", encoding="utf-8") as fh:
+                header = next(csv.reader(fh), None)
             raw = pd.read_csv(path)
         except pd.errors.EmptyDataError:
             raise DataError("the CSV file is empty", where=name, hint="it needs a header row with 'date' and one column per node, then data rows") from None
@@ -128,8 +131,8 @@ def load_data(source: str | Path | pd.DataFrame, date_column: str = "date") -> D
             raise DataError(f"cannot parse CSV ({str(exc).splitlines()[0]})", where=name, hint="check delimiters and quoting") from None
     if raw.empty:
         raise DataError("the data has a header but no rows", where=name, hint="add data rows")
-    cols = [str(c) for c in raw.columns]
-    dupes = sorted({c for c in cols if cols.count(c) > 1 or c.split(".")[0] in cols and c != c.split(".")[0] and c.rsplit(".", 1)[-1].isdigit()})
+    cols = header if header is not None else [str(c) for c in raw.columns]
+    dupes = sorted({c for c in cols if cols.count(c) > 1})
     if dupes:
         raise DataError(f"duplicated column {dupes[0]!r}", where=name, hint="each column name must appear once")
     if date_column not in raw.columns:

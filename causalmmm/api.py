@@ -1,0 +1,138 @@
+"""File-level entry points: what each CLI command does, callable from Python.
+
+The CLI only parses arguments and prints; all behaviour lives here or deeper.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from causalmmm.data import Dataset, load_data
+from causalmmm.errors import CausalMMMError, DataError, GraphError, RunError
+from causalmmm.fileio import atomic_directory, atomic_write_text
+from causalmmm.graph.causal_graph import CausalGraph
+from causalmmm.graph.io import load_graph
+
+
+def load_graph_and_data(graph_file: str | Path, data_file: str | Path, date_column: str = "date") -> tuple[CausalGraph, Dataset]:
+    """Load both files and check them against each other."""
+    graph = load_graph(graph_file)
+    data = load_data(data_file, date_column=date_column).validate_against(graph)
+    return graph, data
+
+
+def check_graph(graph_file: str | Path, data_file: str | Path | None = None, date_column: str = "date") -> dict[str, Any]:
+    """Validate a graph file (and its data); return a summary with warnings."""
+    graph = load_graph(graph_file)
+    warnings: list[str] = []
+    if data_file is not None:
+        warnings = list(load_data(data_file, date_column=date_column).validate_against(graph).warnings)
+    return {
+        "ok": True, "graph": str(graph_file), "outcome": graph.outcome, "n_nodes": len(graph.nodes), "n_edges": len(graph.edges),
+        "spend": graph.spend_nodes, "latent": graph.latent_nodes, "warnings": warnings,
+    }
+
+
+def draw(graph_file: str | Path, output: str | Path, run_dir: str | Path | None = None) -> Path:
+    """Draw a graph file to SVG/PNG/PDF/DOT, optionally with a run's fitted effects."""
+    from causalmmm.graph.draw import draw_graph
+
+    graph = load_graph(graph_file)
+    effects = None
+    if run_dir is not None:
+        from causalmmm.query.effects import edge_effects
+        from causalmmm.model.run import load_run
+
+        effects = edge_effects(load_run(run_dir))
+    return draw_graph(graph, output, effects=effects)
+
+
+def discover_graph(data_file: str | Path, prior_file: str | Path | None, output: str | Path, *, outcome: str | None = None,
+                   method: str = "pc", n_bootstrap: int = 50, alpha: float = 0.05, seed: int = 0, date_column: str = "date",
+                   force: bool = False, show_progress: bool = False) -> tuple[Any, Any]:
+    """Run discovery and write the draft DOT atomically; return (result, diff or None)."""
+    from causalmmm.graph.discover import discover
+
+    out = Path(output)
+    if out.exists() and not force:
+        raise GraphError("output already exists", where=str(out), hint="pass --force to overwrite or choose another path")
+    prior = load_graph(prior_file) if prior_file is not None else None
+    data = load_data(data_file, date_column=date_column)
+    with _progress_bar(show_progress, n_bootstrap, "bootstrap") as tick:
+        result = discover(data, prior, outcome=outcome, method=method, alpha=alpha, n_bootstrap=n_bootstrap, seed=seed, progress=tick)
+    atomic_write_text(out, result.to_dot())
+    diff = result.diff(prior) if prior is not None else None
+    return result, diff
+
+
+def test_graph(graph_file: str | Path, data_file: str | Path, *, alpha: float = 0.05, date_column: str = "date") -> Any:
+    """Test the graph's implied conditional independences on the data."""
+    from causalmmm.graph.independence import check_implied_independences
+
+    graph, data = load_graph_and_data(graph_file, data_file, date_column)
+    return check_implied_independences(graph, data, alpha=alpha)
+
+
+def spec_from_files(graph_file: str | Path, data_file: str | Path, date_column: str = "date") -> Any:
+    from causalmmm.spec import build_spec
+
+    graph, data = load_graph_and_data(graph_file, data_file, date_column)
+    return build_spec(graph, data)
+
+
+def fit_run(graph_file: str | Path, data_file: str | Path, run_dir: str | Path, *, experiments: str | Path | None = None,
+            draws: int = 500, tune: int = 500, chains: int = 2, seed: int = 0, sampler: str = "nutpie", fast: bool = False,
+            date_column: str = "date", force: bool = False, show_progress: bool = False) -> Any:
+    """Fit graph + data and write RUN_DIR atomically; return the loaded :class:`Run`."""
+    from causalmmm.model.fit import SamplerConfig, fit_model
+    from causalmmm.model.run import write_run
+    from causalmmm.spec import build_spec
+
+    if Path(run_dir).exists() and not force:
+        raise RunError("output already exists", where=str(run_dir), hint="pass --force to overwrite or choose another path")
+    if experiments is not None:
+        from causalmmm.errors import NotBuiltYetError
+
+        raise NotBuiltYetError("calibration with --experiments is not built yet", hint="planned in issue 6; fit without --experiments")
+    graph, data = load_graph_and_data(graph_file, data_file, date_column)
+    spec = build_spec(graph, data)
+    config = SamplerConfig(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed, fast=fast)
+    progress = (lambda msg: print(msg, file=sys.stderr)) if show_progress else None
+    fit = fit_model(spec, data, config, progress=progress)
+    return write_run(run_dir, graph, spec, data, fit, force=force)
+
+
+def simulate(preset: str, output: str | Path, *, seed: int = 0, force: bool = False) -> list[str]:
+    """Write a ground-truth world directory atomically; return the file names."""
+    from causalmmm.simulate import write_world
+
+    with atomic_directory(output, force=force, error=DataError) as stage:
+        write_world(preset, stage, seed=seed)
+        files = sorted(p.name for p in stage.iterdir())
+    return files
+
+
+class _progress_bar:
+    """A tqdm bar on stderr when enabled; yields a ``tick(i, n)`` callable (or None)."""
+
+    def __init__(self, enabled: bool, total: int, desc: str) -> None:
+        self.enabled, self.total, self.desc, self.bar = enabled and total > 0, total, desc, None
+
+    def __enter__(self) -> Callable[[int, int], None] | None:
+        if not self.enabled:
+            return None
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=self.total, desc=self.desc, file=sys.stderr, leave=False)
+
+        def tick(i: int, n: int) -> None:
+            self.bar.n = i
+            self.bar.refresh()
+
+        return tick
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,321 @@
+"""The `causalmmm` command line: a thin shell over the Python API (CONTRACT.md §4).
+
+Conventions: ``--json`` prints exactly one JSON object on stdout; progress and
+human text go to stderr; every error is one line on stderr and a non-zero exit
+code, never a traceback (set ``CAUSALMMM_DEBUG=1`` to see one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from causalmmm.errors import CausalMMMError, NotBuiltYetError
+
+# ------------------------------------------------------------------ helpers
+
+
+class _State:
+    quiet: bool = False
+
+
+def say(text: str) -> None:
+    """Human-readable output: always to stderr (stdout is reserved for --json)."""
+    click.echo(text, err=True)
+
+
+def emit(payload: dict[str, Any], as_json: bool, text: str | Callable[[], str]) -> None:
+    """Print ``payload`` as one JSON object on stdout, or ``text`` for humans on stderr."""
+    if as_json:
+        click.echo(json.dumps(payload, default=_json_default, allow_nan=False))
+    else:
+        say(text() if callable(text) else text)
+
+
+def _json_default(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def progress_enabled() -> bool:
+    """Progress bars only on an interactive stderr and without --quiet."""
+    return not _State.quiet and sys.stderr.isatty()
+
+
+def not_built(feature: str, issue: int) -> None:
+    raise NotBuiltYetError(f"{feature} is not built yet", hint=f"it is planned in issue {issue}; nothing was computed")
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
+
+
+# -------------------------------------------------------------------- root
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--quiet", "-q", is_flag=True, help="Silence progress output.")
+@click.version_option(package_name="causalmmm")
+def cli(quiet: bool) -> None:
+    """causalmmm: causal marketing-mix models calibrated by experiments."""
+    _State.quiet = quiet
+
+
+# ------------------------------------------------------------------- graph
+
+
+@cli.group()
+def graph() -> None:
+    """Declare, check, draw, identify, discover and test the causal graph."""
+
+
+@graph.command("check")
+@click.argument("graph_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--data", "data_file", type=click.Path(dir_okay=False, path_type=Path), help="CSV whose columns must match the observed nodes.")
+@click.option("--date-column", default="date", show_default=True)
+@json_option
+def graph_check(graph_file: Path, data_file: Path | None, date_column: str, as_json: bool) -> None:
+    """Validate GRAPH_FILE (and, with --data, the data columns)."""
+    from causalmmm.api import check_graph
+
+    result = check_graph(graph_file, data_file, date_column=date_column)
+    for w in result["warnings"]:
+        say(f"warning: {w}")
+    emit(result, as_json, lambda: f"ok: {graph_file}: {result['n_nodes']} nodes, {result['n_edges']} edges, outcome {result['outcome']!r}")
+
+
+@graph.command("draw")
+@click.argument("graph_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="FILE.svg, .png, .pdf or .dot")
+@click.option("--run", "run_dir", type=click.Path(file_okay=False, path_type=Path), help="Overlay the fitted effects of a run.")
+def graph_draw(graph_file: Path, output: Path, run_dir: Path | None) -> None:
+    """Draw GRAPH_FILE: roles, signs, lags and latent nodes."""
+    from causalmmm.api import draw
+
+    path = draw(graph_file, output, run_dir=run_dir)
+    say(f"wrote {path}")
+
+
+@graph.command("identify")
+@click.argument("graph_file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+def graph_identify(graph_file: Path, as_json: bool) -> None:
+    """Identification per spend channel: adjustment sets, mediators, experiments."""
+    from causalmmm.graph.identify import identify
+    from causalmmm.graph.io import load_graph
+
+    report = identify(load_graph(graph_file))
+    emit(report.to_dict(), as_json, report.to_text)
+
+
+@graph.command("discover")
+@click.argument("data_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--graph", "prior_file", type=click.Path(dir_okay=False, path_type=Path), help="Declared graph: roles as background knowledge, and a diff.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="OUT.dot: the discovered draft.")
+@click.option("--outcome", default=None, help="Outcome column (without --graph).")
+@click.option("--method", default="pc", show_default=True, type=click.Choice(["pc", "fci", "ges", "boss"]))
+@click.option("--bootstrap", "n_bootstrap", default=50, show_default=True, type=click.IntRange(0, 10_000))
+@click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--date-column", default="date", show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite OUT.dot.")
+@json_option
+def graph_discover(data_file: Path, prior_file: Path | None, output: Path, outcome: str | None, method: str, n_bootstrap: int, alpha: float, seed: int, date_column: str, force: bool, as_json: bool) -> None:
+    """Discover a draft graph from data with causal-learn and role tiers."""
+    from causalmmm.api import discover_graph
+
+    result, diff = discover_graph(data_file, prior_file, output, outcome=outcome, method=method, n_bootstrap=n_bootstrap,
+                                  alpha=alpha, seed=seed, date_column=date_column, force=force, show_progress=progress_enabled())
+    payload = result.to_dict()
+    if diff is not None:
+        payload["diff"] = diff
+    emit(payload, as_json, lambda: result.to_text() + f"\nwrote {output}")
+
+
+@graph.command("test")
+@click.argument("graph_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("data_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
+@click.option("--date-column", default="date", show_default=True)
+@json_option
+def graph_test(graph_file: Path, data_file: Path, alpha: float, date_column: str, as_json: bool) -> None:
+    """Test the graph's implied independences against DATA_FILE."""
+    from causalmmm.api import test_graph
+
+    report = test_graph(graph_file, data_file, alpha=alpha, date_column=date_column)
+    emit(report.to_dict(), as_json, report.to_text)
+
+
+# --------------------------------------------------------------------- fit
+
+
+@cli.command("fit")
+@click.argument("graph_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("data_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "run_dir", type=click.Path(file_okay=False, path_type=Path), help="RUN_DIR to write (atomically).")
+@click.option("--experiments", "experiments_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--draws", default=500, show_default=True, type=click.IntRange(10, 100_000))
+@click.option("--tune", default=500, show_default=True, type=click.IntRange(10, 100_000))
+@click.option("--chains", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--sampler", default="nutpie", show_default=True, type=click.Choice(["nutpie", "pymc", "numpyro"]))
+@click.option("--fast", is_flag=True, help="Approximate posterior in seconds (for iteration).")
+@click.option("--dry-run", is_flag=True, help="Print each node's equation and exit.")
+@click.option("--date-column", default="date", show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite RUN_DIR.")
+@json_option
+def fit_cmd(graph_file: Path, data_file: Path, run_dir: Path | None, experiments_file: Path | None, draws: int, tune: int, chains: int,
+            seed: int, sampler: str, fast: bool, dry_run: bool, date_column: str, force: bool, as_json: bool) -> None:
+    """Fit one Bayesian submodel per node of GRAPH_FILE on DATA_FILE."""
+    from causalmmm.api import fit_run, spec_from_files
+
+    if dry_run:
+        spec = spec_from_files(graph_file, data_file, date_column=date_column)
+        emit(spec.to_dict(), as_json, spec.to_text)
+        return
+    if run_dir is None:
+        raise click.UsageError("missing option -o/--output RUN_DIR")
+    run = fit_run(graph_file, data_file, run_dir, experiments=experiments_file, draws=draws, tune=tune, chains=chains, seed=seed,
+                  sampler=sampler, fast=fast, date_column=date_column, force=force, show_progress=progress_enabled())
+    emit(run.summary, as_json, run.summary_text)
+
+
+# ----------------------------------------------------------------- queries
+
+
+@cli.command("effects")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@json_option
+def effects_cmd(run_dir: Path, as_json: bool) -> None:
+    """Total, direct and indirect effects and ROAS per spend channel."""
+    not_built("effects (total/direct/indirect, ROAS)", 5)
+
+
+@cli.command("query")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--do", "do_exprs", multiple=True, required=True, help="node=VALUE or node*=FACTOR (repeatable).")
+@click.option("--start", default=None)
+@click.option("--end", default=None)
+@click.option("--outcome", default=None)
+@click.option("--mode", default="counterfactual", show_default=True, type=click.Choice(["counterfactual", "interventional"]))
+@json_option
+def query_cmd(run_dir: Path, do_exprs: tuple[str, ...], start: str | None, end: str | None, outcome: str | None, mode: str, as_json: bool) -> None:
+    """do()/counterfactual query on a fitted run."""
+    not_built("do()/counterfactual queries", 5)
+
+
+@cli.command("optimize")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--budget", required=True, type=float)
+@click.option("--periods", default=None, type=int)
+@click.option("--bounds", multiple=True, help="node=lo:hi (repeatable).")
+@json_option
+def optimize_cmd(run_dir: Path, budget: float, periods: int | None, bounds: tuple[str, ...], as_json: bool) -> None:
+    """Best split of a per-period budget over spend channels."""
+    not_built("the budget optimiser", 5)
+
+
+# ------------------------------------------------------------- experiments
+
+
+@cli.group()
+def experiments() -> None:
+    """Experiment files: analyse raw-data experiments."""
+
+
+@experiments.command("analyze")
+@click.argument("experiments_file", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+def experiments_analyze(experiments_file: Path, as_json: bool) -> None:
+    """Analyse geo-lift, switchback and lift experiments with raw data."""
+    not_built("experiment analysis (CausalPy geo-lift, switchback)", 6)
+
+
+@cli.command("validate")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--experiments", "experiments_file", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+def validate_cmd(run_dir: Path, experiments_file: Path, as_json: bool) -> None:
+    """Predicted vs measured effect for each experiment."""
+    not_built("validation against experiments", 7)
+
+
+@cli.command("report")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def report_cmd(run_dir: Path, output: Path) -> None:
+    """Self-contained HTML report of a run."""
+    not_built("the HTML report", 8)
+
+
+# ---------------------------------------------------------------- simulate
+
+
+@cli.command("simulate")
+@click.argument("preset")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--force", is_flag=True, help="Overwrite DIR.")
+@json_option
+def simulate_cmd(preset: str, output: Path, seed: int, force: bool, as_json: bool) -> None:
+    """Write a ground-truth world: data.csv, graph.dot, experiments.yaml, truth.json."""
+    from causalmmm.api import simulate
+
+    files = simulate(preset, output, seed=seed, force=force)
+    emit({"preset": preset, "seed": seed, "directory": str(output), "files": files}, as_json,
+         lambda: f"wrote world {preset!r} (seed {seed}) to {output}: {', '.join(files)}")
+
+
+@cli.command("demo")
+@click.option("-o", "--output", default="demo-output", show_default=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--fast/--full", default=False, help="--fast uses the approximate fit.")
+@json_option
+def demo_cmd(output: Path, fast: bool, as_json: bool) -> None:
+    """Run the whole pipeline on the bundled example data."""
+    from causalmmm.demo import run_demo
+
+    summary = run_demo(output, fast=fast, say=say, show_progress=progress_enabled())
+    emit(summary, as_json, lambda: f"demo finished: see {output}")
+
+
+# ------------------------------------------------------------ entry point
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: one-line errors, exit codes, no tracebacks."""
+    try:
+        cli.main(args=argv, prog_name="causalmmm", standalone_mode=False)
+    except CausalMMMError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("error: interrupted; nothing was written", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("error: interrupted; nothing was written", err=True)
+        return 130
+    except click.ClickException as exc:
+        hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
+        click.echo(f"error: {' '.join(exc.format_message().split())}{hint}", err=True)
+        return exc.exit_code
+    except Exception as exc:  # pragma: no cover - last-resort guard
+        if os.environ.get("CAUSALMMM_DEBUG"):
+            raise
+        click.echo(f"error: internal error ({type(exc).__name__}: {' '.join(str(exc).split())}); rerun with CAUSALMMM_DEBUG=1 for a traceback and report it", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Spec → PyMC: one model per fit block (a set of nodes), no sampling here."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from causalmmm.data import Dataset
+from causalmmm.model.equations import TimeFeatures, node_mean, param_name, params_from_flat
+from causalmmm.spec import ModelSpec, NodeSpec, edge_default_priors, node_default_priors
+
+
+def scaled_series(spec: ModelSpec, data: Dataset) -> dict[str, np.ndarray]:
+    """Every observed series divided by its scale (the model's units)."""
+    return {n: data.column(n) / spec.scales[n] for n in spec.scales}
+
+
+def time_features(spec: ModelSpec) -> TimeFeatures:
+    return TimeFeatures.for_periods(spec.n_periods, spec.periods_per_year)
+
+
+def add_node_variables(node: NodeSpec) -> dict[str, pt.TensorVariable]:
+    """Create the node's random variables in the current model; return them by flat name."""
+    flat: dict[str, pt.TensorVariable] = {}
+    for key, prior in node_default_priors(node).items():
+        name = param_name(node.name, key)
+        flat[name] = _vector_variable(prior, name, 2 * node.seasonality) if key == "season" else prior.create_variable(name)
+    for e in node.edges:
+        priors = {**edge_default_priors(e), **e.priors}
+        for key in e.param_names:
+            name = param_name(node.name, key, e.source)
+            flat[name] = priors[key].create_variable(name)
+    return flat
+
+
+def _vector_variable(prior, name: str, size: int) -> pt.TensorVariable:
+    """A prior with a shape (Fourier coefficients)."""
+    dist = getattr(pm, prior.distribution)
+    return dist(name, **prior.parameters, shape=(size,))
+
+
+def add_node_likelihood(node: NodeSpec, flat: dict, series: dict[str, np.ndarray], features: TimeFeatures) -> pt.TensorVariable:
+    """Add ``node``'s likelihood given observed (scaled) parents; return its mean."""
+    params = params_from_flat(node, flat)
+    parents = {p: pt.as_tensor_variable(series[p]) for p in node.parents}
+    mu = node_mean(node, params, parents, features, pt)
+    sigma = params["sigma"]
+    name = param_name(node.name, "obs")
+    if node.likelihood == "student_t":
+        pm.StudentT(name, nu=params["nu"], mu=mu, sigma=sigma, observed=series[node.name])
+    else:
+        pm.Normal(name, mu=mu, sigma=sigma, observed=series[node.name])
+    return mu
+
+
+def build_model(spec: ModelSpec, data: Dataset, nodes: Sequence[str] | None = None) -> pm.Model:
+    """The PyMC model of the given nodes (default: all modelled nodes)."""
+    names = list(nodes) if nodes is not None else list(spec.node_names)
+    series = scaled_series(spec, data)
+    features = time_features(spec)
+    with pm.Model() as model:
+        for name in names:
+            node = spec.node(name)
+            flat = add_node_variables(node)
+            add_node_likelihood(node, flat, series, features)
+    return model

@@ -1,0 +1,94 @@
+"""The structural equations, defined once.
+
+``node_mean`` computes a node's expected value (in scaled units) from its
+parents' scaled series and its parameters. With ``xp=pytensor.tensor`` and
+scalar random variables it is the PyMC likelihood mean; with ``xp=numpy`` and
+parameter arrays of shape ``(draws,)`` it is the vectorised query engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from causalmmm.spec import EdgeSpec, NodeSpec
+from causalmmm.transforms import adstock, saturate, shift
+
+SEP = "|"
+
+
+def param_name(node: str, key: str, source: str | None = None) -> str:
+    """Variable name in the PyMC model and InferenceData: ``node|key`` or ``node|source|key``."""
+    return f"{node}{SEP}{source}{SEP}{key}" if source is not None else f"{node}{SEP}{key}"
+
+
+@dataclass(frozen=True)
+class TimeFeatures:
+    """Deterministic baseline regressors shared by every node: scaled time and Fourier terms."""
+
+    t: np.ndarray  # (T,) in [0, 1]
+    periods_per_year: float
+
+    @classmethod
+    def for_periods(cls, n_periods: int, periods_per_year: float) -> "TimeFeatures":
+        return cls(np.arange(n_periods, dtype=float) / max(n_periods - 1, 1), periods_per_year)
+
+    def fourier(self, order: int) -> np.ndarray:
+        """(T, 2*order) matrix of sin/cos yearly terms."""
+        idx = np.arange(len(self.t), dtype=float)
+        cols = []
+        for k in range(1, order + 1):
+            w = 2 * np.pi * k * idx / self.periods_per_year
+            cols += [np.sin(w), np.cos(w)]
+        return np.column_stack(cols)
+
+
+def _col(p: Any, xp: Any) -> Any:
+    """Parameter of shape (...) → (..., 1), broadcasting over time."""
+    p = xp.as_tensor_variable(p) if hasattr(xp, "as_tensor_variable") else xp.asarray(p)
+    return xp.expand_dims(p, -1)
+
+
+def edge_input(e: EdgeSpec, params: Mapping[str, Any], x: Any, xp: Any) -> Any:
+    """The transformed parent series ``f_e(x)``: adstock → saturation → lag, or a plain lag."""
+    if e.is_media:
+        z = adstock(x, e.adstock, params, e.l_max, xp)
+        z = saturate(z, e.saturation, params, xp)
+        return shift(z, e.lag, xp, fill="zero")
+    return shift(x, e.lag, xp, fill="edge")
+
+
+def edge_term(e: EdgeSpec, params: Mapping[str, Any], x: Any, xp: Any) -> Any:
+    """``± beta · f_e(x)``; ``beta`` is a magnitude when the sign is constrained."""
+    term = _col(params["beta"], xp) * edge_input(e, params, x, xp)
+    return -term if e.sign == "negative" else term
+
+
+def node_mean(node: NodeSpec, params: Mapping[str, Any], parents: Mapping[str, Any], features: TimeFeatures, xp: Any) -> Any:
+    """Expected value of ``node`` (scaled units).
+
+    ``params``: ``{"intercept", "trend"?, "season"?, "edges": {source: {"beta", ...}}}``.
+    ``parents``: scaled parent series, shape ``(..., T)``.
+    """
+    mu = _col(params["intercept"], xp)
+    for e in node.edges:
+        mu = mu + edge_term(e, params["edges"][e.source], parents[e.source], xp)
+    if node.trend:
+        mu = mu + _col(params["trend"], xp) * features.t
+    if node.seasonality:
+        mu = mu + xp.dot(params["season"], features.fourier(node.seasonality).T)
+    return mu
+
+
+def params_from_flat(node: NodeSpec, flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Nest flat ``node|...`` variables (PyMC RVs or posterior arrays) for ``node_mean``."""
+    out: dict[str, Any] = {"edges": {}}
+    for key in ("intercept", "sigma", "nu", "trend", "season"):
+        name = param_name(node.name, key)
+        if name in flat:
+            out[key] = flat[name]
+    for e in node.edges:
+        out["edges"][e.source] = {k: flat[param_name(node.name, k, e.source)] for k in e.param_names}
+    return out

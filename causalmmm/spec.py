@@ -1,0 +1,311 @@
+"""`ModelSpec`: one frozen `NodeSpec` per modelled node, derived from graph + data.
+
+The spec says *what* each structural equation is (parents, transforms, signs,
+priors, likelihood, scales); :mod:`causalmmm.model.equations` says *how* to
+compute it, once, for PyMC, the simulator-style checks and the query engine.
+
+A node is modelled when it is observed and has at least one observed parent.
+Observed nodes without observed parents (spend, observed confounders and
+controls) are *exogenous*: queries take them from the data or the intervention.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Mapping
+
+import numpy as np
+from pymc_extras.prior import Prior
+
+from causalmmm.errors import SpecError
+from causalmmm.graph.causal_graph import CausalGraph
+from causalmmm.transforms import ADSTOCK_PARAMS, SATURATION_PARAMS
+
+LIKELIHOODS = ("normal", "student_t")
+PERIODS_PER_YEAR = {"W": 365.25 / 7, "D": 365.25, "h": 365.25 * 24}
+
+#: Default priors in the *scaled* space (every series divided by its mean |value|).
+DEFAULT_PRIORS: dict[str, Prior] = {
+    "intercept": Prior("Normal", mu=0.0, sigma=1.0),
+    "sigma": Prior("HalfNormal", sigma=0.5),
+    "nu": Prior("Gamma", alpha=2.0, beta=0.1),
+    "trend": Prior("Normal", mu=0.0, sigma=0.5),
+    "season": Prior("Normal", mu=0.0, sigma=0.3),
+    # edge coefficients: the magnitude; the sign comes from the edge
+    "beta_signed": Prior("HalfNormal", sigma=1.0),
+    "beta_free": Prior("Normal", mu=0.0, sigma=1.0),
+    # adstock
+    "alpha": Prior("Beta", alpha=1.5, beta=2.5),
+    "theta": Prior("HalfNormal", sigma=2.0),
+    "shape": Prior("Gamma", alpha=2.0, beta=1.0),
+    "scale": Prior("Gamma", alpha=2.0, beta=0.5),
+    # saturation (input is adstocked spend / its mean, so ~1 when active)
+    "k": Prior("Gamma", alpha=3.0, beta=3.0),
+    "s": Prior("Gamma", alpha=9.0, beta=6.0),
+    "lam": Prior("Gamma", alpha=3.0, beta=1.5),
+}
+
+
+def _prior_to_dict(p: Prior) -> dict[str, Any]:
+    return p.to_dict()
+
+
+def _prior_from_dict(d: Mapping[str, Any]) -> Prior:
+    return Prior.from_dict(dict(d))
+
+
+@dataclass(frozen=True)
+class EdgeSpec:
+    """The term one parent contributes to a node's equation."""
+
+    source: str
+    target: str
+    adstock: str
+    saturation: str
+    l_max: int
+    lag: int
+    sign: str  # positive | negative | free
+    priors: Mapping[str, Prior] = field(default_factory=dict)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return ("beta",) + ADSTOCK_PARAMS[self.adstock] + SATURATION_PARAMS[self.saturation]
+
+    @property
+    def is_media(self) -> bool:
+        return self.adstock != "none" or self.saturation != "none"
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One structural equation: node ~ Likelihood(intercept + Σ terms + baseline, sigma)."""
+
+    name: str
+    edges: tuple[EdgeSpec, ...]
+    latent_parents: tuple[str, ...] = ()
+    trend: bool = False
+    seasonality: int = 0  # Fourier order, 0 = none
+    likelihood: str = "normal"
+    priors: Mapping[str, Prior] = field(default_factory=dict)
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        return tuple(e.source for e in self.edges)
+
+    @property
+    def confounded(self) -> bool:
+        """A latent parent confounds this mechanism unless an experiment calibrates it."""
+        return bool(self.latent_parents)
+
+    def edge(self, source: str) -> EdgeSpec:
+        for e in self.edges:
+            if e.source == source:
+                return e
+        raise SpecError(f"node {self.name!r} has no parent {source!r}")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to build the model: node equations in topological order."""
+
+    outcome: str
+    nodes: tuple[NodeSpec, ...]
+    exogenous: tuple[str, ...]
+    scales: Mapping[str, float]
+    freq: str
+    n_periods: int
+
+    def node(self, name: str) -> NodeSpec:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise SpecError(f"no submodel for node {name!r}", hint=f"modelled nodes: {', '.join(self.node_names)}")
+
+    @property
+    def node_names(self) -> tuple[str, ...]:
+        return tuple(n.name for n in self.nodes)
+
+    @property
+    def periods_per_year(self) -> float:
+        return PERIODS_PER_YEAR.get(self.freq, 365.25 / 7)
+
+    # ---------------------------------------------------------------- serialise
+    def to_dict(self) -> dict[str, Any]:
+        def edge_d(e: EdgeSpec) -> dict[str, Any]:
+            d = {k: v for k, v in asdict(e).items() if k != "priors"}
+            d["priors"] = {k: _prior_to_dict(p) for k, p in e.priors.items()}
+            return d
+
+        return {
+            "outcome": self.outcome,
+            "freq": self.freq,
+            "n_periods": self.n_periods,
+            "exogenous": list(self.exogenous),
+            "scales": {k: float(v) for k, v in self.scales.items()},
+            "nodes": [
+                {
+                    "name": n.name,
+                    "edges": [edge_d(e) for e in n.edges],
+                    "latent_parents": list(n.latent_parents),
+                    "confounded": n.confounded,
+                    "trend": n.trend,
+                    "seasonality": n.seasonality,
+                    "likelihood": n.likelihood,
+                    "priors": {k: _prior_to_dict(p) for k, p in n.priors.items()},
+                }
+                for n in self.nodes
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "ModelSpec":
+        nodes = []
+        for nd in d["nodes"]:
+            edges = tuple(
+                EdgeSpec(**{k: v for k, v in ed.items() if k != "priors"}, priors={k: _prior_from_dict(p) for k, p in ed["priors"].items()})
+                for ed in nd["edges"]
+            )
+            nodes.append(
+                NodeSpec(
+                    name=nd["name"], edges=edges, latent_parents=tuple(nd["latent_parents"]), trend=nd["trend"],
+                    seasonality=nd["seasonality"], likelihood=nd["likelihood"],
+                    priors={k: _prior_from_dict(p) for k, p in nd["priors"].items()},
+                )
+            )
+        return cls(outcome=d["outcome"], nodes=tuple(nodes), exogenous=tuple(d["exogenous"]), scales=dict(d["scales"]),
+                   freq=d["freq"], n_periods=int(d["n_periods"]))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    # ------------------------------------------------------------------ print
+    def to_text(self) -> str:
+        """Each node's equation in readable math (``fit --dry-run``)."""
+        lines = [f"model for outcome {self.outcome!r}: {len(self.nodes)} submodels, {self.n_periods} periods ({self.freq})"]
+        lines.append(f"exogenous (taken from data): {', '.join(self.exogenous) or '-'}")
+        for n in self.nodes:
+            lines.append("")
+            lines.append(equation_text(n, self.scales))
+            for e in n.edges:
+                pri = {**edge_default_priors(e), **e.priors}
+                lines.append(f"    [{e.source}] " + ", ".join(f"{name}~{_prior_short(pri[name])}" for name in e.param_names))
+            pri = node_default_priors(n)
+            lines.append("    " + ", ".join(f"{k}~{_prior_short(v)}" for k, v in pri.items()))
+            if n.confounded:
+                lines.append(f"    ! latent parent(s) {', '.join(n.latent_parents)}: confounded unless calibrated by an experiment")
+        return "\n".join(lines)
+
+
+def _prior_short(p: Prior) -> str:
+    args = ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={v}" for k, v in p.parameters.items())
+    return f"{p.distribution}({args})"
+
+
+def term_text(e: EdgeSpec) -> str:
+    x = f"{e.source}[t-{e.lag}]" if e.lag else f"{e.source}[t]"
+    if e.adstock != "none":
+        x = f"adstock_{e.adstock}({x}; L={e.l_max})"
+    if e.saturation != "none":
+        x = f"{e.saturation}({x})"
+    sign = {"positive": "+", "negative": "-", "free": "+"}[e.sign]
+    coef = f"beta_{e.source}" if e.sign != "free" else f"b_{e.source}"
+    return f"{sign} {coef}·{x}"
+
+
+def equation_text(n: NodeSpec, scales: Mapping[str, float] | None = None) -> str:
+    """``node[t] = intercept + Σ ± beta·f(parent) + baseline + noise`` in scaled units."""
+    terms = " ".join(term_text(e) for e in n.edges)
+    base = ""
+    if n.trend:
+        base += " + trend·t"
+    if n.seasonality:
+        base += f" + fourier_{n.seasonality}(t)"
+    noise = "Normal(0, sigma)" if n.likelihood == "normal" else "StudentT(nu, 0, sigma)"
+    return f"{n.name}[t] = intercept {terms}{base} + e[t],  e ~ {noise}   (all series divided by their mean; beta_* >= 0)"
+
+
+def edge_default_priors(e: EdgeSpec) -> dict[str, Prior]:
+    pri = {"beta": DEFAULT_PRIORS["beta_free" if e.sign == "free" else "beta_signed"]}
+    for name in ADSTOCK_PARAMS[e.adstock] + SATURATION_PARAMS[e.saturation]:
+        pri[name] = DEFAULT_PRIORS[name]
+    return pri
+
+
+def node_default_priors(n: NodeSpec) -> dict[str, Prior]:
+    keys = ["intercept", "sigma"] + (["nu"] if n.likelihood == "student_t" else [])
+    keys += ["trend"] if n.trend else []
+    keys += ["season"] if n.seasonality else []
+    return {k: n.priors.get(k, DEFAULT_PRIORS[k]) for k in keys}
+
+
+def series_scale(values: np.ndarray) -> float:
+    """Mean absolute value (1.0 for an all-zero series): the unit each series is divided by."""
+    s = float(np.mean(np.abs(values)))
+    return s if s > 0 else 1.0
+
+
+def build_spec(
+    graph: CausalGraph,
+    data: "Any",
+    *,
+    likelihood: str = "normal",
+    trend: bool | None = None,
+    seasonality: int | None = None,
+    priors: Mapping[str, Mapping[str, Prior]] | None = None,
+) -> ModelSpec:
+    """Derive the ModelSpec from a validated graph and a validated Dataset.
+
+    ``priors`` overrides defaults: keys are a node name (``"sales"`` →
+    ``{"intercept": Prior(...)}``) or an edge ``"ppc_spend->ppc_clicks"`` →
+    ``{"alpha": Prior(...)}``. ``trend``/``seasonality`` apply to every node;
+    by default only nodes with a latent parent get a flexible baseline
+    (linear trend + Fourier order 2).
+    """
+    if likelihood not in LIKELIHOODS:
+        raise SpecError(f"unknown likelihood {likelihood!r}", hint=f"allowed: {', '.join(LIKELIHOODS)}")
+    priors = dict(priors or {})
+    graph.validate()
+    frame = data.frame
+    known_keys = set(graph.nodes) | {f"{u}->{v}" for u, v in graph.edges}
+    for key in priors:
+        if key not in known_keys:
+            raise SpecError(f"prior override for unknown node or edge {key!r}", hint="use a node name or 'source->target'")
+    nodes: list[NodeSpec] = []
+    exogenous: list[str] = []
+    for name in graph.topological_order():
+        if not graph.is_observed(name):
+            continue
+        obs_parents = [p for p in graph.parents(name) if graph.is_observed(p)]
+        latent = tuple(p for p in graph.parents(name) if not graph.is_observed(p))
+        if not obs_parents:
+            exogenous.append(name)
+            continue
+        edges = []
+        for p in obs_parents:
+            info = graph.edge(p, name)
+            over = dict(priors.get(f"{p}->{name}", {}))
+            edge = EdgeSpec(p, name, info.adstock, info.saturation, info.l_max if info.adstock != "none" else 1, info.lag, info.sign)
+            bad = set(over) - set(edge.param_names)
+            if bad:
+                raise SpecError(f"edge {p}->{name} has no parameter {sorted(bad)[0]!r}", hint=f"its parameters: {', '.join(edge.param_names)}")
+            edges.append(replace(edge, priors=over))
+        flexible = bool(latent)
+        node_over = dict(priors.get(name, {}))
+        node = NodeSpec(
+            name=name,
+            edges=tuple(edges),
+            latent_parents=latent,
+            trend=flexible if trend is None else trend,
+            seasonality=(2 if flexible else 0) if seasonality is None else seasonality,
+            likelihood=likelihood,
+            priors=node_over,
+        )
+        bad = set(node_over) - set(node_default_priors(node))
+        if bad:
+            raise SpecError(f"node {name!r} has no parameter {sorted(bad)[0]!r}", hint=f"its parameters: {', '.join(node_default_priors(node))}")
+        nodes.append(node)
+    if not any(n.name == graph.outcome for n in nodes):
+        raise SpecError(f"the outcome {graph.outcome!r} has no observed parent", hint="connect observed nodes to the outcome")
+    scales = {n: series_scale(frame[n].to_numpy(dtype=float)) for n in graph.observed_nodes}
+    return ModelSpec(graph.outcome, tuple(nodes), tuple(exogenous), scales, data.freq, data.n_periods)
