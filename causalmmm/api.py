@@ -104,6 +104,36 @@ def fit_run(graph_file: str | Path, data_file: str | Path, run_dir: str | Path, 
     return write_run(run_dir, graph, spec, data, fit, force=force)
 
 
+def _scm(run_dir: str | Path, max_draws: int | None = None) -> Any:
+    from causalmmm.model.run import load_run
+    from causalmmm.query.do import PosteriorSCM
+
+    return PosteriorSCM.from_run(load_run(run_dir), max_draws=max_draws)
+
+
+def run_effects(run_dir: str | Path) -> Any:
+    """Effects report of a run (total, path-specific, ROAS, mROAS, cannibalisation)."""
+    from causalmmm.query.effects import effects
+
+    return effects(_scm(run_dir))
+
+
+def run_query(run_dir: str | Path, do_exprs: Any, *, start: str | None = None, end: str | None = None,
+              outcome: str | None = None, mode: str = "counterfactual") -> Any:
+    """A do()/counterfactual query on a run, from CLI-style expressions."""
+    from causalmmm.query.do import parse_do, query
+
+    interventions = [parse_do(e) for e in do_exprs]
+    return query(_scm(run_dir), interventions, start=start, end=end, outcome=outcome, mode=mode)
+
+
+def run_optimize(run_dir: str | Path, budget: float, *, periods: int | None = None, bounds: Any = ()) -> Any:
+    """Budget optimisation on a run, with CLI-style ``node=lo:hi`` bounds."""
+    from causalmmm.query.optimize import optimize_budget, parse_bounds_args
+
+    return optimize_budget(_scm(run_dir), budget, periods=periods, bounds=parse_bounds_args(bounds))
+
+
 def simulate(preset: str, output: str | Path, *, seed: int = 0, force: bool = False) -> list[str]:
     """Write a ground-truth world directory atomically; return the file names."""
     from causalmmm.simulate import write_world

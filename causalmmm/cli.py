@@ -199,7 +199,10 @@ def fit_cmd(graph_file: Path, data_file: Path, run_dir: Path | None, experiments
 @json_option
 def effects_cmd(run_dir: Path, as_json: bool) -> None:
     """Total, direct and indirect effects and ROAS per spend channel."""
-    not_built("effects (total/direct/indirect, ROAS)", 5)
+    from causalmmm.api import run_effects
+
+    report = run_effects(run_dir)
+    emit(report.to_dict(), as_json, report.to_text)
 
 
 @cli.command("query")
@@ -212,7 +215,10 @@ def effects_cmd(run_dir: Path, as_json: bool) -> None:
 @json_option
 def query_cmd(run_dir: Path, do_exprs: tuple[str, ...], start: str | None, end: str | None, outcome: str | None, mode: str, as_json: bool) -> None:
     """do()/counterfactual query on a fitted run."""
-    not_built("do()/counterfactual queries", 5)
+    from causalmmm.api import run_query
+
+    result = run_query(run_dir, do_exprs, start=start, end=end, outcome=outcome, mode=mode)
+    emit(result.to_dict(), as_json, result.to_text)
 
 
 @cli.command("optimize")
@@ -223,7 +229,10 @@ def query_cmd(run_dir: Path, do_exprs: tuple[str, ...], start: str | None, end: 
 @json_option
 def optimize_cmd(run_dir: Path, budget: float, periods: int | None, bounds: tuple[str, ...], as_json: bool) -> None:
     """Best split of a per-period budget over spend channels."""
-    not_built("the budget optimiser", 5)
+    from causalmmm.api import run_optimize
+
+    result = run_optimize(run_dir, budget, periods=periods, bounds=bounds)
+    emit(result.to_dict(), as_json, result.to_text)
 
 
 # ------------------------------------------------------------- experiments

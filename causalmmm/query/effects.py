@@ -1,0 +1,212 @@
+"""Total, direct and path-specific (indirect) effects, ROAS, mROAS, response curves.
+
+Definitions (docs/concepts.md has the math):
+
+* **total contribution** of channel c = Σ_t Y_t(factual) − Σ_t Y_t(do(c_t = 0 ∀t)),
+  counterfactual (observed residuals kept); **ROAS** = contribution / Σ_t c_t.
+* **mROAS** = [Σ Y(do(c *= 1.01)) − Σ Y] / (0.01 Σ c).
+* **path-specific effect** of a directed path c → m1 → … → Y: the same contrast
+  when only the path's edges transmit the intervention (every other edge sees
+  its source's factual value). ``kind`` is "direct" for the edge c → Y and
+  "indirect" otherwise, ``via`` names the mediators along the path. In a linear
+  model the path effects add up to the total; with saturation they need not,
+  and the remainder is reported as ``interaction``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import networkx as nx
+import numpy as np
+
+from causalmmm.errors import QueryError
+from causalmmm.query.do import Intervention, PosteriorSCM, Summary
+
+
+def causal_paths(scm: PosteriorSCM, treatment: str, outcome: str) -> list[tuple[str, ...]]:
+    """Directed paths treatment → outcome through modelled nodes, in a stable order."""
+    g = nx.DiGraph()
+    for n in scm.spec.nodes:
+        for p in n.parents:
+            g.add_edge(p, n.name)
+    if treatment not in g or outcome not in g:
+        return []
+    return sorted((tuple(p) for p in nx.all_simple_paths(g, treatment, outcome)), key=lambda p: (len(p), p))
+
+
+def _window_sum(scm: PosteriorSCM, values: dict[str, np.ndarray], node: str, mask: np.ndarray) -> np.ndarray:
+    return values[node][:, mask].sum(axis=1) * scm.spec.scales[node]
+
+
+@dataclass
+class Effect:
+    """One row of `effects --json`."""
+
+    treatment: str
+    kind: str  # total | direct | indirect | interaction
+    via: str | None
+    path: tuple[str, ...] | None
+    contribution: Summary
+    roas: Summary
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"treatment": self.treatment, "kind": self.kind, "via": self.via, "path": list(self.path) if self.path else None,
+                "roas": self.roas.to_dict(), "contribution": self.contribution.to_dict()}
+
+
+@dataclass
+class ChannelEffects:
+    """Everything about one spend channel."""
+
+    treatment: str
+    spend: float
+    total: Effect
+    paths: list[Effect]
+    mroas: Summary
+    contribution_over_time: np.ndarray  # (S, T) outcome units
+    mediator_changes: dict[str, Summary] = field(default_factory=dict)  # Δ node total under do(c=0), sign: factual − do
+    cannibalisation: dict[str, Any] | None = None
+
+
+@dataclass
+class EffectsReport:
+    outcome: str
+    channels: list[ChannelEffects]
+    dates: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        effects = []
+        for ch in self.channels:
+            effects.append(ch.total.to_dict())
+            effects.extend(e.to_dict() for e in ch.paths)
+        extra = {
+            ch.treatment: {
+                "spend": ch.spend, "mroas": ch.mroas.to_dict(), "cannibalisation": ch.cannibalisation,
+                "mediator_changes": {k: v.to_dict() for k, v in ch.mediator_changes.items()},
+            }
+            for ch in self.channels
+        }
+        return {"outcome": self.outcome, "effects": effects, "channels": extra}
+
+    def to_text(self) -> str:
+        lines = [f"effects on {self.outcome} over the data period (94% HDI)"]
+        for ch in self.channels:
+            t, m = ch.total.roas, ch.mroas
+            lines.append(f"{ch.treatment}: ROAS {t.mean:.2f} [{t.hdi_low:.2f}, {t.hdi_high:.2f}], mROAS {m.mean:.2f} [{m.hdi_low:.2f}, {m.hdi_high:.2f}], "
+                         f"contribution {ch.total.contribution.mean:,.0f}")
+            for e in ch.paths:
+                lines.append(f"    {e.kind:<11} {' -> '.join(e.path) if e.path else '(rest)':<55} ROAS {e.roas.mean:+.2f} [{e.roas.hdi_low:+.2f}, {e.roas.hdi_high:+.2f}]")
+            if ch.cannibalisation:
+                c = ch.cannibalisation
+                lines.append(f"    {c['cannibalised']} loses {c['share']['mean']:.0%} [{c['share']['hdi_low']:.0%}, {c['share']['hdi_high']:.0%}] "
+                             f"of the {c['clicks_node']} that {ch.treatment} causes (clicks it would have had anyway)")
+        return "\n".join(lines)
+
+
+def channel_effects(scm: PosteriorSCM, channel: str, *, outcome: str | None = None, start: str | None = None, end: str | None = None) -> ChannelEffects:
+    """Total, path-specific, mROAS and cannibalisation for one channel."""
+    out = outcome or scm.spec.outcome
+    scm.check_nodes([Intervention(channel, "set", 0.0)], out)
+    mask = scm.window(start, end)
+    spend = float(scm.data.column(channel)[mask].sum())
+    if spend <= 0:
+        raise QueryError(f"channel {channel!r} has no spend in the window", hint="choose a window where it spends")
+    off = [Intervention(channel, "set", 0.0)]
+    fact = {k: np.broadcast_to(v, (scm.n_draws, scm.spec.n_periods)) for k, v in scm.series.items()}
+    cf = scm.simulate(off, mask)
+    y_fact = _window_sum(scm, fact, out, mask)
+    contrib = y_fact - _window_sum(scm, cf, out, mask)
+    over_time = (fact[out] - cf[out]) * scm.spec.scales[out]
+    total = Effect(channel, "total", None, None, Summary.of(contrib), Summary.of(contrib / spend))
+    paths = []
+    path_sum = np.zeros_like(contrib)
+    for path in causal_paths(scm, channel, out):
+        edges = list(zip(path[:-1], path[1:]))
+        y = _window_sum(scm, scm.simulate(off, mask, active_edges=edges), out, mask)
+        c = y_fact - y
+        path_sum = path_sum + c
+        kind = "direct" if len(path) == 2 else "indirect"
+        via = " -> ".join(path[1:-1]) or None
+        paths.append(Effect(channel, kind, via, path, Summary.of(c), Summary.of(c / spend)))
+    rest = contrib - path_sum
+    if len(paths) > 1 and np.max(np.abs(rest)) > 1e-6 * max(1.0, float(np.max(np.abs(contrib)))):
+        paths.append(Effect(channel, "interaction", None, None, Summary.of(rest), Summary.of(rest / spend)))
+    up = scm.simulate([Intervention(channel, "scale", 1.01)], mask)
+    mroas = Summary.of((_window_sum(scm, up, out, mask) - y_fact) / (0.01 * spend))
+    changes = {n: Summary.of(_window_sum(scm, fact, n, mask) - _window_sum(scm, cf, n, mask))
+               for n in scm.spec.node_names if n != out and np.any(cf[n] != fact[n])}
+    ch = ChannelEffects(channel, spend, total, paths, mroas, over_time, changes)
+    ch.cannibalisation = _cannibalisation(scm, channel, fact, cf, mask)
+    return ch
+
+
+def _cannibalisation(scm: PosteriorSCM, channel: str, fact: dict, cf: dict, mask: np.ndarray) -> dict[str, Any] | None:
+    """Share of the channel's own clicks that a negatively-linked mediator would have caught anyway.
+
+    For each edge m1 -(negative)-> m2 where m1 is a child of the channel:
+    share = −Δm2 / Δm1 under do(channel = 0), in the mediators' own units.
+    """
+    for n in scm.spec.nodes:
+        for e in n.edges:
+            if e.sign != "negative":
+                continue
+            m1, m2 = e.source, n.name
+            child = scm.spec.node(m1) if m1 in scm.spec.node_names else None
+            if child is None or channel not in child.parents:
+                continue
+            d1 = _window_sum(scm, fact, m1, mask) - _window_sum(scm, cf, m1, mask)
+            d2 = _window_sum(scm, fact, m2, mask) - _window_sum(scm, cf, m2, mask)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = np.where(d1 != 0, -d2 / d1, 0.0)
+            return {"clicks_node": m1, "cannibalised": m2, "share": Summary.of(share).to_dict(),
+                    "clicks_caused": Summary.of(d1).to_dict(), "clicks_lost": Summary.of(-d2).to_dict()}
+    return None
+
+
+def effects(scm: PosteriorSCM, channels: Sequence[str] | None = None, *, outcome: str | None = None,
+            start: str | None = None, end: str | None = None) -> EffectsReport:
+    """Effects of every spend channel (default: spend nodes that are observed columns)."""
+    chans = list(channels) if channels is not None else _spend_channels(scm)
+    mask = scm.window(start, end)
+    rows = [channel_effects(scm, c, outcome=outcome, start=start, end=end) for c in chans]
+    return EffectsReport(outcome or scm.spec.outcome, rows, [str(d.date()) for d in scm.data.dates[mask]])
+
+
+def _spend_channels(scm: PosteriorSCM) -> list[str]:
+    if scm.spend_nodes:
+        return list(scm.spend_nodes)
+    media_sources = []
+    for n in scm.spec.nodes:
+        for e in n.edges:
+            if e.is_media and e.source not in media_sources:
+                media_sources.append(e.source)
+    return media_sources
+
+
+def response_curve(scm: PosteriorSCM, channel: str, factors: Sequence[float] = (0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0),
+                   *, outcome: str | None = None) -> dict[str, Any]:
+    """Total outcome change vs total spend when the channel is scaled by each factor (whole DAG)."""
+    out = outcome or scm.spec.outcome
+    mask = np.ones(scm.spec.n_periods, dtype=bool)
+    spend = float(scm.data.column(channel).sum())
+    base = scm.series[out].sum() * scm.spec.scales[out]
+    rows = []
+    for f in factors:
+        y = scm.simulate([Intervention(channel, "scale", float(f))], mask)[out].sum(axis=1) * scm.spec.scales[out]
+        rows.append({"factor": float(f), "spend": spend * f, "effect": Summary.of(y - base).to_dict()})
+    return {"channel": channel, "outcome": out, "points": rows}
+
+
+def edge_effects(run: Any) -> dict[tuple[str, str], float]:
+    """Posterior-mean total contribution per spend edge, for `graph draw --run`."""
+    scm = PosteriorSCM.from_run(run, max_draws=200)
+    rep = effects(scm)
+    out: dict[tuple[str, str], float] = {}
+    for ch in rep.channels:
+        for e in ch.paths:
+            if e.path:
+                u, v = e.path[0], e.path[1]
+                out[(u, v)] = out.get((u, v), 0.0) + e.contribution.mean
+    return out
