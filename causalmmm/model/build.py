@@ -56,14 +56,24 @@ def add_node_likelihood(node: NodeSpec, flat: dict, series: dict[str, np.ndarray
     return mu
 
 
-def build_model(spec: ModelSpec, data: Dataset, nodes: Sequence[str] | None = None) -> pm.Model:
-    """The PyMC model of the given nodes (default: all modelled nodes)."""
+def build_model(spec: ModelSpec, data: Dataset, nodes: Sequence[str] | None = None, experiments: Sequence = ()) -> pm.Model:
+    """The PyMC model of the given nodes (default: all modelled nodes).
+
+    ``experiments``: calibrating experiments whose involved nodes all lie in
+    ``nodes``; each adds a likelihood term on its model-implied contrast.
+    """
+    from causalmmm.experiments.calibrate import add_calibration_terms
+
     names = list(nodes) if nodes is not None else list(spec.node_names)
     series = scaled_series(spec, data)
     features = time_features(spec)
     with pm.Model() as model:
+        flat: dict = {}
         for name in names:
             node = spec.node(name)
-            flat = add_node_variables(node)
-            add_node_likelihood(node, flat, series, features)
+            node_flat = add_node_variables(node)
+            add_node_likelihood(node, node_flat, series, features)
+            flat.update(node_flat)
+        if experiments:
+            add_calibration_terms(spec, data, experiments, flat, series, features, names)
     return model

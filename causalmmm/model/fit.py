@@ -174,18 +174,26 @@ def fit_model(
     data: Dataset,
     config: SamplerConfig | None = None,
     *,
-    ties: Iterable[Iterable[str]] = (),
+    experiments: Sequence[Any] = (),
     progress: Callable[[str], None] | None = None,
 ) -> FitResult:
-    """Fit every block; return posteriors and per-node diagnostics."""
+    """Fit every block; return posteriors and per-node diagnostics.
+
+    Calibrating experiments tie the nodes their contrast involves into one
+    block; holdout experiments are never used here.
+    """
+    from causalmmm.experiments.calibrate import calibration_ties, involved_nodes
+
     cfg = config or SamplerConfig()
-    blocks = fit_blocks(spec, ties)
+    calibrating = [e for e in experiments if e.use == "calibrate"]
+    blocks = fit_blocks(spec, calibration_ties(spec, calibrating))
     start = time.perf_counter()
     idatas, diags = [], []
     for i, block in enumerate(blocks):
         if progress:
             progress(f"fitting block {i + 1}/{len(blocks)}: {', '.join(block)}")
-        model = build_model(spec, data, block)
+        block_exps = [e for e in calibrating if set(involved_nodes(spec, e)) <= set(block)]
+        model = build_model(spec, data, block, block_exps)
         seed = cfg.seed * 1000 + i
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

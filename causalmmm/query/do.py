@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -43,16 +43,61 @@ class Intervention:
     value: float = 0.0
     series: np.ndarray | None = None
 
-    def apply(self, x: np.ndarray, mask: np.ndarray, scale: float) -> np.ndarray:
-        """Apply to a scaled series ``x`` (..., T) inside ``mask``."""
-        out = np.array(x, dtype=float, copy=True)
+    def apply(self, x: Any, mask: np.ndarray, scale: float, xp: Any = np) -> Any:
+        """Apply to a scaled series ``x`` (..., T) inside ``mask`` (numpy or pytensor)."""
         if self.kind == "series":
-            out[..., mask] = np.asarray(self.series, dtype=float)[mask] / scale
+            new = np.asarray(self.series, dtype=float) / scale
         elif self.kind == "set":
-            out[..., mask] = self.value / scale
+            new = self.value / scale
         else:
-            out[..., mask] = out[..., mask] * self.value
-        return out
+            new = x * self.value
+        return xp.where(mask, new, x)
+
+
+def counterfactual_values(
+    spec: ModelSpec,
+    params: Mapping[str, Mapping[str, Any]],
+    fact: Mapping[str, Any],
+    interventions: Sequence[Intervention],
+    mask: np.ndarray,
+    features: Any,
+    xp: Any,
+    *,
+    active_edges: Iterable[tuple[str, str]] | None = None,
+    mu_fact: Mapping[str, Any] | None = None,
+    only: Iterable[str] | None = None,
+) -> dict[str, Any]:
+    """Counterfactual series of the nodes the intervention changes (scaled units).
+
+    Additive noise makes abduction–action–prediction a difference of means:
+    ``y' = y_obs + mu(parents') - mu(parents_obs)``. This one function serves
+    the query engine (``xp=numpy``, parameters of shape (draws,)) and the
+    calibration likelihood (``xp=pytensor.tensor``, scalar random variables).
+    ``only`` limits the recomputation to some nodes (calibration needs just
+    the paths to the measured nodes). Returns only the changed nodes.
+    """
+    active = None if active_edges is None else set(active_edges)
+    keep = None if only is None else set(only)
+    by_node = {iv.node: iv for iv in interventions}
+    changed: dict[str, Any] = {}
+    for node in spec.exogenous:
+        if node in by_node:
+            changed[node] = by_node[node].apply(fact[node], mask, spec.scales[node], xp)
+    for n in spec.nodes:
+        if keep is not None and n.name not in keep and n.name not in by_node:
+            continue
+        moved = [p for p in n.parents if p in changed and (active is None or (p, n.name) in active)]
+        if not moved and n.name not in by_node:
+            continue
+        y = fact[n.name]
+        if moved:
+            parents = {p: changed[p] if p in moved else fact[p] for p in n.parents}
+            base = mu_fact[n.name] if mu_fact is not None else node_mean(n, params[n.name], {p: fact[p] for p in n.parents}, features, xp)
+            y = y + node_mean(n, params[n.name], parents, features, xp) - base
+        if n.name in by_node:
+            y = by_node[n.name].apply(y, mask, spec.scales[n.name], xp)
+        changed[n.name] = y
+    return changed
 
 
 def parse_do(expr: str) -> Intervention:
@@ -81,7 +126,7 @@ class PosteriorSCM:
         self.features = time_features(self.spec)
         self.n_draws = len(next(iter(self.draws.values())))
         self._params = {n.name: params_from_flat(n, self.draws) for n in self.spec.nodes}
-        self._residuals: dict[str, np.ndarray] | None = None
+        self._mu_fact: dict[str, np.ndarray] | None = None
 
     @classmethod
     def from_run(cls, run: "object", max_draws: int | None = None, seed: int = 0) -> "PosteriorSCM":
@@ -103,14 +148,11 @@ class PosteriorSCM:
         mu = node_mean(spec, self._params[node], parents, self.features, np)
         return np.broadcast_to(mu, (self.n_draws, self.spec.n_periods))
 
-    def residuals(self) -> dict[str, np.ndarray]:
-        """Abduction: observed minus structural mean under factual parents, (S, T) per node."""
-        if self._residuals is None:
-            self._residuals = {
-                n.name: self.series[n.name][None, :] - self.mean(n.name, {p: self.series[p] for p in n.parents})
-                for n in self.spec.nodes
-            }
-        return self._residuals
+    def factual_means(self) -> dict[str, np.ndarray]:
+        """Structural means under the observed parents, (S, T) per node (cached abduction)."""
+        if self._mu_fact is None:
+            self._mu_fact = {n.name: self.mean(n.name, {p: self.series[p] for p in n.parents}) for n in self.spec.nodes}
+        return self._mu_fact
 
     def window(self, start: str | None, end: str | None) -> np.ndarray:
         try:
@@ -146,34 +188,25 @@ class PosteriorSCM:
         self.check_nodes(interventions)
         mask = np.ones(self.spec.n_periods, dtype=bool) if mask is None else mask
         S, T = self.n_draws, self.spec.n_periods
-        active = None if active_edges is None else set(active_edges)
         fact = {k: np.broadcast_to(v, (S, T)) for k, v in self.series.items()}
-        values = dict(fact)
-        by_node = {iv.node: iv for iv in interventions}
+        if mode == "counterfactual":
+            changed = counterfactual_values(self.spec, self._params, fact, interventions, mask, self.features, np,
+                                            active_edges=active_edges, mu_fact=self.factual_means())
+            return {**fact, **{k: np.broadcast_to(v, (S, T)) for k, v in changed.items()}}
+        # interventional: every modelled node re-simulated with fresh noise (common random numbers per seed)
         rng = np.random.default_rng(seed)
-        changed: set[str] = set()
+        by_node = {iv.node: iv for iv in interventions}
+        values = dict(fact)
         for node in self.spec.exogenous:
             if node in by_node:
                 values[node] = by_node[node].apply(fact[node], mask, self.spec.scales[node])
-                changed.add(node)
-        residuals = self.residuals() if mode == "counterfactual" else None
         for n in self.spec.nodes:
-            if mode == "counterfactual" and not (set(n.parents) & changed) and n.name not in by_node:
-                continue
-            parents = {
-                p: values[p] if (active is None or (p, n.name) in active) else fact[p]
-                for p in n.parents
-            }
-            mu = self.mean(n.name, parents)
-            if mode == "counterfactual":
-                y = mu + residuals[n.name]
-            else:
-                sigma = np.asarray(self._params[n.name]["sigma"])[:, None]
-                y = mu + sigma * rng.standard_normal((S, T))
+            mu = self.mean(n.name, {p: values[p] for p in n.parents})
+            sigma = np.asarray(self._params[n.name]["sigma"])[:, None]
+            y = mu + sigma * rng.standard_normal((S, T))
             if n.name in by_node:
                 y = by_node[n.name].apply(y, mask, self.spec.scales[n.name])
             values[n.name] = y
-            changed.add(n.name)
         return values
 
     def unscale(self, node: str, x: np.ndarray) -> np.ndarray:

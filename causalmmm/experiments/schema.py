@@ -1,0 +1,234 @@
+"""Experiment files (CONTRACT.md §3) → `Experiment` objects with an explicit estimand.
+
+An experiment says: intervene on ``treatment`` (off / scale / set) over
+[``start``, ``end``]; the effect is the change in the sum of the ``measured``
+node(s), intervened minus business-as-usual, per data period (``per_period``)
+or summed over the window (``total``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+import yaml
+
+from causalmmm.errors import ExperimentError
+from causalmmm.fileio import atomic_write_text, load_yaml_text, read_text
+
+DESIGNS = ("lift", "geo_lift", "switchback")
+UNITS = ("per_period", "total")
+USES = ("calibrate", "holdout")
+LIKELIHOODS = ("normal", "student_t")
+_KNOWN = {"name", "design", "treatment", "intervention", "measured", "start", "end", "estimate", "se", "unit", "use", "data",
+          "treated", "likelihood", "raw_periods_per_period", "geo_shares", "notes", "analysis"}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment and its estimand in model terms."""
+
+    name: str
+    design: str
+    treatment: str
+    intervention: tuple[str, float]  # ("set", v) | ("scale", f); "off" is ("set", 0.0)
+    measured: tuple[str, ...]
+    start: pd.Timestamp
+    end: pd.Timestamp
+    unit: str = "per_period"
+    use: str = "calibrate"
+    estimate: float | None = None
+    se: float | None = None
+    data: str | None = None
+    treated: tuple[str, ...] = ()
+    likelihood: str = "normal"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "<experiments>"
+
+    @property
+    def has_result(self) -> bool:
+        return self.estimate is not None and self.se is not None
+
+    @property
+    def where(self) -> str:
+        return f"{self.source}: experiment {self.name!r}"
+
+    def to_dict(self) -> dict[str, Any]:
+        kind, value = self.intervention
+        intervention: Any = "off" if (kind == "set" and value == 0.0) else {kind: value}
+        d: dict[str, Any] = {
+            "name": self.name, "design": self.design, "treatment": self.treatment, "intervention": intervention,
+            "measured": list(self.measured) if len(self.measured) > 1 else self.measured[0],
+            "start": str(self.start.date()), "end": str(self.end.date()),
+        }
+        if self.estimate is not None:
+            d["estimate"] = float(self.estimate)
+        if self.se is not None:
+            d["se"] = float(self.se)
+        d["unit"] = self.unit
+        d["use"] = self.use
+        if self.data is not None:
+            d["data"] = self.data
+        if self.treated:
+            d["treated"] = list(self.treated)
+        if self.likelihood != "normal":
+            d["likelihood"] = self.likelihood
+        d.update(self.extra)
+        return d
+
+
+def _err(what: str, where: str, hint: str | None = None) -> ExperimentError:
+    return ExperimentError(what, where=where, hint=hint)
+
+
+def _date(value: Any, key: str, where: str) -> pd.Timestamp:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return pd.Timestamp(value)
+    try:
+        ts = pd.Timestamp(str(value))
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if ts is pd.NaT:
+        raise _err(f"cannot parse {key} {value!r}", where, "use ISO dates like 2024-04-01")
+    return ts
+
+
+def _number(value: Any, key: str, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _err(f"{key} must be a number, got {value!r}", where)
+    return float(value)
+
+
+def _intervention(value: Any, where: str) -> tuple[str, float]:
+    if value == "off" or value is False:  # YAML 1.1 reads a bare `off` as False
+        return ("set", 0.0)
+    if isinstance(value, dict) and len(value) == 1:
+        (kind, v), = value.items()
+        if kind in ("scale", "set"):
+            v = _number(v, f"intervention {kind}", where)
+            if kind == "scale" and v < 0:
+                raise _err(f"intervention scale must be >= 0, got {v:g}", where)
+            return (kind, v)
+    raise _err(f"unknown intervention {value!r}", where, "use off, {scale: FACTOR} or {set: VALUE}")
+
+
+def parse_experiment(raw: Any, index: int, source: str, line: int | None = None) -> Experiment:
+    """Validate one experiment mapping (graph-free checks)."""
+    loc = f"{source}:{line}" if line else source
+    if not isinstance(raw, dict):
+        raise _err(f"experiments[{index}] must be a mapping", loc)
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise _err(f"experiments[{index}] has no name", loc, "add name: SOME_ID")
+    where = f"{loc}: experiment {name!r}"
+    unknown = sorted(set(raw) - _KNOWN)
+    if unknown:
+        raise _err(f"unknown field {unknown[0]!r}", where, f"allowed fields: {', '.join(sorted(_KNOWN))}")
+    for key in ("design", "treatment", "measured", "start", "end"):
+        if key not in raw:
+            raise _err(f"missing field {key!r}", where)
+    design = raw["design"]
+    if design not in DESIGNS:
+        raise _err(f"unknown design {design!r}", where, f"allowed: {', '.join(DESIGNS)}")
+    unit = raw.get("unit", "per_period")
+    if unit not in UNITS:
+        raise _err(f"unknown unit {unit!r}", where, f"allowed: {', '.join(UNITS)}")
+    use = raw.get("use", "calibrate")
+    if use not in USES:
+        raise _err(f"unknown use {use!r}", where, f"allowed: {', '.join(USES)}")
+    likelihood = raw.get("likelihood", "normal")
+    if likelihood not in LIKELIHOODS:
+        raise _err(f"unknown likelihood {likelihood!r}", where, f"allowed: {', '.join(LIKELIHOODS)}")
+    measured = raw["measured"]
+    measured = (measured,) if isinstance(measured, str) else tuple(measured) if isinstance(measured, list) else None
+    if not measured or not all(isinstance(m, str) for m in measured):
+        raise _err("measured must be a node name or a list of node names", where)
+    start, end = _date(raw["start"], "start", where), _date(raw["end"], "end", where)
+    if start > end:
+        raise _err(f"start {start.date()} is after end {end.date()}", where, "swap start and end")
+    estimate = None if raw.get("estimate") is None else _number(raw["estimate"], "estimate", where)
+    se = None if raw.get("se") is None else _number(raw["se"], "se", where)
+    if se is not None and se <= 0:
+        raise _err(f"se must be > 0, got {se:g}", where, "give the standard error of the estimate")
+    if (estimate is None) != (se is None):
+        raise _err("estimate and se must be given together", where)
+    data = raw.get("data")
+    if estimate is None and data is None:
+        raise _err("no result and no raw data", where, "give estimate and se, or data: FILE to analyse")
+    treated = raw.get("treated") or []
+    if not isinstance(treated, list):
+        raise _err("treated must be a list of geo names", where)
+    extra = {k: raw[k] for k in ("raw_periods_per_period", "geo_shares", "notes", "analysis") if k in raw}
+    return Experiment(name=name, design=design, treatment=str(raw["treatment"]), intervention=_intervention(raw.get("intervention", "off"), where),
+                      measured=measured, start=start, end=end, unit=unit, use=use, estimate=estimate, se=se,
+                      data=None if data is None else str(data), treated=tuple(str(t) for t in treated), likelihood=likelihood,
+                      extra=extra, source=source)
+
+
+def _item_lines(text: str) -> list[int]:
+    """1-based start line of each item of the top-level `experiments:` list."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if key.value == "experiments" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def experiments_from_yaml(text: str, source: str = "<experiments>") -> list[Experiment]:
+    doc = load_yaml_text(text, source, ExperimentError)
+    if not isinstance(doc, dict) or not isinstance(doc.get("experiments"), list):
+        raise _err("an experiment file needs a top-level 'experiments:' list", source)
+    lines = _item_lines(text)
+    out = [parse_experiment(raw, i, source, lines[i] if i < len(lines) else None) for i, raw in enumerate(doc["experiments"])]
+    seen: set[str] = set()
+    for e in out:
+        if e.name in seen:
+            raise _err(f"duplicate experiment name {e.name!r}", source, "give every experiment a unique name")
+        seen.add(e.name)
+    return out
+
+
+def load_experiments(path: str | Path) -> list[Experiment]:
+    """Read and validate an experiments YAML file (graph-free checks)."""
+    p = Path(path)
+    return experiments_from_yaml(read_text(p, ExperimentError, "experiments"), str(p))
+
+
+def check_against(experiments: Sequence[Experiment], graph: Any, data: Any | None = None) -> None:
+    """Nodes must exist and be observed; the window must lie inside the data."""
+    observed = set(graph.observed_nodes)
+    for e in experiments:
+        for node in (e.treatment, *e.measured):
+            if node not in graph:
+                raise _err(f"unknown node {node!r}", e.where, f"graph nodes: {', '.join(graph.nodes)}")
+            if node not in observed:
+                raise _err(f"node {node!r} is latent", e.where, "experiments must intervene on and measure observed nodes")
+        if data is not None:
+            first, last = data.dates[0], data.dates[-1]
+            if e.start < first or e.end > last:
+                raise _err(f"window {e.start.date()}..{e.end.date()} is outside the data ({first.date()}..{last.date()})", e.where,
+                           "fix the dates or extend the data")
+            if not ((data.dates >= e.start) & (data.dates <= e.end)).any():
+                raise _err("the window contains no data period", e.where, "widen the window")
+
+
+def experiments_to_yaml(experiments: Sequence[Experiment]) -> str:
+    return yaml.safe_dump({"experiments": [e.to_dict() for e in experiments]}, sort_keys=False)
+
+
+def save_experiments(experiments: Sequence[Experiment], path: str | Path) -> Path:
+    atomic_write_text(path, experiments_to_yaml(experiments))
+    return Path(path)
+
+
+def with_result(e: Experiment, estimate: float, se: float, **extra: Any) -> Experiment:
+    """A copy of ``e`` with an analysed result filled in."""
+    return replace(e, estimate=float(estimate), se=float(se), extra={**e.extra, **extra})
