@@ -92,16 +92,36 @@ def fit_run(graph_file: str | Path, data_file: str | Path, run_dir: str | Path, 
 
     if Path(run_dir).exists() and not force:
         raise RunError("output already exists", where=str(run_dir), hint="pass --force to overwrite or choose another path")
-    if experiments is not None:
-        from causalmmm.errors import NotBuiltYetError
-
-        raise NotBuiltYetError("calibration with --experiments is not built yet", hint="planned in issue 6; fit without --experiments")
     graph, data = load_graph_and_data(graph_file, data_file, date_column)
+    exps = load_checked_experiments(experiments, graph, data) if experiments is not None else []
     spec = build_spec(graph, data)
     config = SamplerConfig(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed, fast=fast)
     progress = (lambda msg: print(msg, file=sys.stderr)) if show_progress else None
-    fit = fit_model(spec, data, config, progress=progress)
-    return write_run(run_dir, graph, spec, data, fit, force=force)
+    fit = fit_model(spec, data, config, experiments=exps, progress=progress)
+    extra = {"experiments": [{"name": e.name, "use": e.use, "design": e.design, "treatment": e.treatment,
+                              "measured": list(e.measured), "calibrated": e.use == "calibrate"} for e in exps]}
+    return write_run(run_dir, graph, spec, data, fit, force=force, extra=extra)
+
+
+def load_checked_experiments(path: str | Path, graph: CausalGraph, data: Dataset) -> list[Any]:
+    """Load an experiments file and check it against the graph and the data."""
+    from causalmmm.experiments.schema import check_against, load_experiments
+
+    exps = load_experiments(path)
+    check_against(exps, graph, data)
+    return exps
+
+
+def run_validate(run_dir: str | Path, experiments: str | Path) -> Any:
+    """Predicted vs measured for each experiment with a result."""
+    from causalmmm.model.run import load_run
+    from causalmmm.query.do import PosteriorSCM
+    from causalmmm.validate import validate_experiments
+
+    run = load_run(run_dir)
+    exps = load_checked_experiments(experiments, run.graph, run.data)
+    calibrated = {e["name"] for e in run.summary.get("experiments", []) if e.get("calibrated")}
+    return validate_experiments(PosteriorSCM.from_run(run), exps, calibrated=calibrated)
 
 
 def _scm(run_dir: str | Path, max_draws: int | None = None) -> Any:

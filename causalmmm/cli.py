@@ -257,7 +257,10 @@ def experiments_analyze(experiments_file: Path, as_json: bool) -> None:
 @json_option
 def validate_cmd(run_dir: Path, experiments_file: Path, as_json: bool) -> None:
     """Predicted vs measured effect for each experiment."""
-    not_built("validation against experiments", 7)
+    from causalmmm.api import run_validate
+
+    report = run_validate(run_dir, experiments_file)
+    emit(report.to_dict(), as_json, report.to_text)
 
 
 @cli.command("report")

@@ -59,7 +59,6 @@ def test_missing_file_and_usage_errors(tmp_path, capsys):
     "args",
     [
         ["experiments", "analyze", "x.yaml"],
-        ["validate", "run", "--experiments", "x.yaml"],
         ["report", "run", "-o", "r.html"],
     ],
 )
