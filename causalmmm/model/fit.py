@@ -169,6 +169,26 @@ def _diagnose(idata: az.InferenceData, nodes: Sequence[str], block: int, cfg: Sa
     return out
 
 
+def _split_by_block(idata: az.InferenceData, blocks: Sequence[tuple[str, ...]], exp_block: dict[str, int]) -> list[az.InferenceData]:
+    """Split a jointly sampled posterior into one InferenceData per block (variables by node prefix)."""
+    def owner(name: str) -> int | None:
+        parts = name.split(SEP)
+        if name.endswith("__"):  # unconstrained copies some samplers store
+            return None
+        if parts[0] == "experiment":
+            return exp_block.get(parts[1])
+        return next((i for i, b in enumerate(blocks) if parts[0] in b), None)
+
+    out = []
+    for i in range(len(blocks)):
+        names = [v for v in idata.posterior.data_vars if owner(str(v)) == i]
+        groups = {"posterior": idata.posterior[names]}
+        if "sample_stats" in idata.groups():
+            groups["sample_stats"] = idata.sample_stats
+        out.append(az.InferenceData(**groups))
+    return out
+
+
 def fit_model(
     spec: ModelSpec,
     data: Dataset,
@@ -176,25 +196,35 @@ def fit_model(
     *,
     experiments: Sequence[Any] = (),
     progress: Callable[[str], None] | None = None,
+    strategy: str = "joint",
 ) -> FitResult:
-    """Fit every block; return posteriors and per-node diagnostics.
+    """Fit every block; return posteriors (one InferenceData per block) and per-node diagnostics.
 
     Calibrating experiments tie the nodes their contrast involves into one
-    block; holdout experiments are never used here.
+    block; holdout experiments are never used here. Blocks are independent
+    posteriors. ``strategy="joint"`` samples them in one compiled model
+    (compilation dominates wall time on small data, see docs/benchmarks.md);
+    ``"separate"`` compiles and samples each block on its own.
     """
     from causalmmm.experiments.calibrate import calibration_ties, involved_nodes
 
+    if strategy not in ("joint", "separate"):
+        raise FitError(f"unknown strategy {strategy!r}", hint="use joint or separate")
     cfg = config or SamplerConfig()
     calibrating = [e for e in experiments if e.use == "calibrate"]
     blocks = fit_blocks(spec, calibration_ties(spec, calibrating))
+    exp_block = {e.name: next(i for i, b in enumerate(blocks) if set(involved_nodes(spec, e)) <= set(b)) for e in calibrating}
+    groups = [list(range(len(blocks)))] if strategy == "joint" else [[i] for i in range(len(blocks))]
     start = time.perf_counter()
-    idatas, diags = [], []
-    for i, block in enumerate(blocks):
+    idatas: list[az.InferenceData | None] = [None] * len(blocks)
+    diags: list[NodeDiagnostics] = []
+    for g, members in enumerate(groups):
+        nodes = [n for i in members for n in blocks[i]]
         if progress:
-            progress(f"fitting block {i + 1}/{len(blocks)}: {', '.join(block)}")
-        block_exps = [e for e in calibrating if set(involved_nodes(spec, e)) <= set(block)]
-        model = build_model(spec, data, block, block_exps)
-        seed = cfg.seed * 1000 + i
+            progress(f"fitting {len(members)} block(s) ({', '.join(nodes)})" if strategy == "joint" else f"fitting block {g + 1}/{len(groups)}: {', '.join(nodes)}")
+        exps = [e for e in calibrating if exp_block[e.name] in members]
+        model = build_model(spec, data, nodes, exps)
+        seed = cfg.seed * 1000 + g
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -202,8 +232,10 @@ def fit_model(
             except FitError:
                 raise
             except Exception as exc:  # sampler failures become one line
-                raise FitError(f"sampling failed for block {', '.join(block)} ({type(exc).__name__}: {exc})",
+                raise FitError(f"sampling failed for {', '.join(nodes)} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})",
                                hint="check the data scales and priors; try --sampler pymc") from None
-        idatas.append(idata)
-        diags.extend(_diagnose(idata, block, i, cfg))
-    return FitResult(blocks, idatas, diags, cfg, time.perf_counter() - start)
+        parts = _split_by_block(idata, [blocks[i] for i in members], {k: members.index(v) for k, v in exp_block.items() if v in members})
+        for i, part in zip(members, parts):
+            idatas[i] = part
+            diags.extend(_diagnose(part, blocks[i], i, cfg))
+    return FitResult(blocks, [d for d in idatas if d is not None], diags, cfg, time.perf_counter() - start)

@@ -53,7 +53,9 @@ def adstock(x: Any, kind: str, params: Mapping[str, Any], l_max: int, xp: Any) -
     if kind == "none":
         return x
     w = adstock_weights(kind, params, l_max, xp)
+    T = x.shape[-1]
+    padded = xp.concatenate([x[..., :1] * 0.0] * (l_max - 1) + [x], axis=-1) if l_max > 1 else x
     out = w[..., 0:1] * x
     for lag in range(1, l_max):
-        out = out + w[..., lag : lag + 1] * shift(x, lag, xp, fill="zero")
+        out = out + w[..., lag : lag + 1] * padded[..., l_max - 1 - lag : l_max - 1 - lag + T]
     return out
