@@ -143,11 +143,16 @@ def _sample_fast(model: pm.Model, cfg: SamplerConfig, seed: int) -> az.Inference
     return az.InferenceData(**{g: idata[g] for g in keep})
 
 
-def _diagnose(idata: az.InferenceData, nodes: Sequence[str], block: int, cfg: SamplerConfig) -> list[NodeDiagnostics]:
+def count_divergences(idata: az.InferenceData) -> int:
+    if "sample_stats" in idata.groups() and "diverging" in idata.sample_stats:
+        return int(idata.sample_stats["diverging"].sum())
+    return 0
+
+
+def _diagnose(idata: az.InferenceData, nodes: Sequence[str], block: int, cfg: SamplerConfig, divergences: int,
+              divergence_scope: str | None) -> list[NodeDiagnostics]:
+    """Per-node convergence. ``divergence_scope`` names where divergences are reported (once per sampled model)."""
     post = idata.posterior
-    divergences = 0
-    if not cfg.fast and "sample_stats" in idata.groups() and "diverging" in idata.sample_stats:
-        divergences = int(idata.sample_stats["diverging"].sum())
     out = []
     for node in nodes:
         names = [v for v in post.data_vars if str(v).split(SEP)[0] == node]
@@ -163,8 +168,9 @@ def _diagnose(idata: az.InferenceData, nodes: Sequence[str], block: int, cfg: Sa
             warns.append(f"{node}: R-hat {rhat:.3f} > 1.01; run more --tune/--draws, or tighten this node's priors")
         if ess_b is not None and ess_b < 400:
             warns.append(f"{node}: bulk ESS {ess_b:.0f} < 400; increase --draws or --chains")
-        if divergences:
-            warns.append(f"block {block} ({', '.join(nodes)}): {divergences} divergent transitions; raise target_accept or give {node}'s saturation tighter priors")
+        if divergences and divergence_scope and node == nodes[0]:
+            warns.append(f"{divergences} divergent transitions in {divergence_scope}; check the nodes with the worst R-hat/ESS, "
+                         "give their saturation parameters tighter priors, or refit with --sampler pymc")
         out.append(NodeDiagnostics(node, block, rhat, ess_b, ess_t, divergences, warns))
     return out
 
@@ -235,7 +241,9 @@ def fit_model(
                 raise FitError(f"sampling failed for {', '.join(nodes)} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})",
                                hint="check the data scales and priors; try --sampler pymc") from None
         parts = _split_by_block(idata, [blocks[i] for i in members], {k: members.index(v) for k, v in exp_block.items() if v in members})
-        for i, part in zip(members, parts):
+        n_div = 0 if cfg.fast else count_divergences(idata)
+        scope = "the jointly sampled blocks" if len(members) > 1 else f"block {members[0]} ({', '.join(nodes)})"
+        for j, (i, part) in enumerate(zip(members, parts)):
             idatas[i] = part
-            diags.extend(_diagnose(part, blocks[i], i, cfg))
+            diags.extend(_diagnose(part, blocks[i], i, cfg, n_div, scope if j == 0 else None))
     return FitResult(blocks, [d for d in idatas if d is not None], diags, cfg, time.perf_counter() - start)
