@@ -112,6 +112,30 @@ def load_checked_experiments(path: str | Path, graph: CausalGraph, data: Dataset
     return exps
 
 
+def analyze_experiments_file(path: str | Path, output: str | Path | None = None, *, seed: int = 0, force: bool = False,
+                             show_progress: bool = False) -> list[Any]:
+    """Analyse the raw-data experiments of a file; optionally write the analysed file atomically."""
+    import os
+
+    from causalmmm.experiments.analyze import analyze_experiments, merge_results
+    from causalmmm.experiments.schema import load_experiments, save_experiments
+
+    src = Path(path)
+    if output is not None and Path(output).exists() and not force:
+        raise CausalMMMError("output already exists", where=str(output), hint="pass --force to overwrite or choose another path")
+    exps = load_experiments(src)
+    with _progress_bar(show_progress, sum(e.data is not None for e in exps), "experiments") as tick:
+        results = analyze_experiments(exps, src.parent, seed=seed, progress=(lambda i, n, name: tick(i, n)) if tick else None)
+    if output is not None:
+        from dataclasses import replace
+
+        out = Path(output)
+        merged = merge_results(exps, results)
+        rel = [replace(e, data=os.path.relpath((src.parent / e.data).resolve(), out.resolve().parent)) if e.data else e for e in merged]
+        save_experiments(rel, out)
+    return results
+
+
 def run_validate(run_dir: str | Path, experiments: str | Path) -> Any:
     """Predicted vs measured for each experiment with a result."""
     from causalmmm.model.run import load_run

@@ -245,10 +245,24 @@ def experiments() -> None:
 
 @experiments.command("analyze")
 @click.argument("experiments_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the experiments with their analysed estimate and se (CONTRACT format).")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT.")
 @json_option
-def experiments_analyze(experiments_file: Path, as_json: bool) -> None:
-    """Analyse geo-lift, switchback and lift experiments with raw data."""
-    not_built("experiment analysis (CausalPy geo-lift, switchback)", 6)
+def experiments_analyze(experiments_file: Path, output: Path | None, seed: int, force: bool, as_json: bool) -> None:
+    """Analyse geo-lift (CausalPy) and switchback experiments that have raw data."""
+    from causalmmm.api import analyze_experiments_file
+
+    results = analyze_experiments_file(experiments_file, output, seed=seed, force=force, show_progress=progress_enabled())
+    payload = {"experiments": [r.to_dict() for r in results], "output": str(output) if output else None}
+
+    def text() -> str:
+        lines = [f"{r.experiment.name:<24} {r.method:<48} estimate {r.estimate:,.1f} (se {r.se:,.1f}, {r.experiment.unit})" for r in results]
+        if output:
+            lines.append(f"wrote {output}")
+        return "\n".join(lines) or "no experiment with raw data"
+
+    emit(payload, as_json, text)
 
 
 @cli.command("validate")

@@ -58,7 +58,6 @@ def test_missing_file_and_usage_errors(tmp_path, capsys):
 @pytest.mark.parametrize(
     "args",
     [
-        ["experiments", "analyze", "x.yaml"],
         ["report", "run", "-o", "r.html"],
     ],
 )

@@ -1,0 +1,225 @@
+"""Analyse raw-data experiments into an estimate and se in the model's units.
+
+* **geo-lift** → CausalPy ``SyntheticControl`` (Bayesian ``WeightedSumFitter``)
+  on the geo panel, then scaled to the national level (rule below).
+* **switchback** → a fixed-effects regression with carry-over washout (CausalPy
+  has no switchback design); see docs/concepts.md.
+
+Geo scaling rule. Each geo's sales are indexed to its pre-period mean; the
+treated series is the mean index of the treated geos and the donors are the
+control geos' indices. The synthetic-control effect (index points per period)
+times the treated geos' summed pre-period mean sales is the effect in the
+treated geos; divided by the treated geos' share of the national total
+(``geo_shares`` from the file, else their share of pre-period panel sales) it
+is the national effect per period. This is exact when geos respond in
+proportion to their size.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from causalmmm.errors import ExperimentError
+from causalmmm.experiments.schema import Experiment, with_result
+
+
+@dataclass
+class AnalysisResult:
+    experiment: Experiment
+    estimate: float
+    se: float
+    method: str
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.experiment.name, "design": self.experiment.design, "method": self.method, "estimate": self.estimate,
+                "se": self.se, "unit": self.experiment.unit, "diagnostics": self.diagnostics}
+
+
+def _read_csv(e: Experiment, base: Path, required: Sequence[str]) -> pd.DataFrame:
+    path = (base / e.data) if e.data and not Path(e.data).is_absolute() else Path(str(e.data))
+    if not path.exists():
+        raise ExperimentError(f"raw data file not found: {path}", where=e.where, hint="fix the data: path (relative to the experiments file)")
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ExperimentError(f"cannot read raw data {path.name} ({str(exc).splitlines()[0]})", where=e.where) from None
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise ExperimentError(f"raw data {path.name} lacks column(s) {', '.join(missing)}", where=e.where,
+                              hint=f"expected columns: {', '.join(required)}")
+    return df
+
+
+def _to_unit(e: Experiment, per_period: float, se_per_period: float, n_periods: int) -> tuple[float, float]:
+    if e.unit == "total":
+        return per_period * n_periods, se_per_period * n_periods
+    return per_period, se_per_period
+
+
+# -------------------------------------------------------------------- switchback
+
+
+def analyze_switchback(e: Experiment, base: Path, *, washout: int = 1) -> AnalysisResult:
+    """Effect of switching the treatment off, per model period, from alternating on/off raw periods.
+
+    Model: ``y_d = a_{week(d)} + b · off_d + e_d`` on the raw periods that are not
+    within ``washout`` periods after a switch (carry-over), where ``y`` is the sum
+    of the measured columns. Week fixed effects absorb slow movements (demand,
+    seasonality). ``b`` times ``raw_periods_per_period`` is the per-period
+    estimand; its se is heteroskedasticity-robust (HC1).
+    """
+    df = _read_csv(e, base, ["timestamp"])
+    on_cols = [c for c in df.columns if c.endswith("_on") or c == "on"]
+    if not on_cols:
+        raise ExperimentError("switchback raw data needs an on/off column (e.g. ppc_on with 1 = on, 0 = off)", where=e.where)
+    state_col = on_cols[0]
+    missing = [m for m in e.measured if m not in df.columns]
+    if missing:
+        raise ExperimentError(f"switchback raw data lacks measured column(s) {', '.join(missing)}", where=e.where)
+    ts = pd.to_datetime(df["timestamp"], errors="coerce")
+    if ts.isna().any():
+        raise ExperimentError(f"unparsable timestamp {df['timestamp'][ts.isna()].iloc[0]!r} in switchback data", where=e.where)
+    state = df[state_col].to_numpy(dtype=int)
+    if set(np.unique(state)) - {0, 1} or len(np.unique(state)) < 2:
+        raise ExperimentError(f"column {state_col!r} must contain both 0 (off) and 1 (on)", where=e.where)
+    y = df[list(e.measured)].sum(axis=1).to_numpy(dtype=float)
+    switched = np.zeros(len(state), dtype=bool)
+    for lag in range(1, washout + 1):
+        switched[lag:] |= state[lag:] != state[:-lag]
+    keep = ~switched
+    week = ((ts - ts.iloc[0]).dt.days // 7).to_numpy()
+    weeks = np.unique(week[keep])
+    X = np.column_stack([(1 - state[keep]).astype(float)] + [(week[keep] == w).astype(float) for w in weeks])
+    yk = y[keep]
+    beta, *_ = np.linalg.lstsq(X, yk, rcond=None)
+    resid = yk - X @ beta
+    n, k = X.shape
+    bread = np.linalg.pinv(X.T @ X)
+    meat = (X * resid[:, None] ** 2).T @ X
+    cov = bread @ meat @ bread * n / max(n - k, 1)
+    b, se_b = float(beta[0]), float(np.sqrt(cov[0, 0]))
+    per = float(e.extra.get("raw_periods_per_period", 1))
+    kind, value = e.intervention
+    if not (kind == "set" and value == 0.0):
+        raise ExperimentError("switchback analysis supports intervention: off only", where=e.where)
+    n_model_periods = max(1, int(round(len(df) / per)))
+    est, se = _to_unit(e, b * per, se_b * per, n_model_periods)
+    diag = {"raw_periods": int(len(df)), "used": int(keep.sum()), "dropped_washout": int((~keep).sum()), "switches": int(np.sum(state[1:] != state[:-1])),
+            "effect_per_raw_period": b, "raw_periods_per_period": per, "residual_sd": float(resid.std())}
+    return AnalysisResult(with_result(e, est, se), est, se, "fixed-effects regression with washout", diag)
+
+
+# -------------------------------------------------------------------- geo-lift
+
+
+class _quiet_pymc:
+    """Silence PyMC's sampling log lines (progress belongs to our own bar)."""
+
+    def __enter__(self) -> None:
+        import logging
+
+        self.loggers = [logging.getLogger(n) for n in ("pymc", "pymc.sampling", "pymc.stats.convergence")]
+        self.levels = [lg.level for lg in self.loggers]
+        for lg in self.loggers:
+            lg.setLevel(logging.ERROR)
+
+    def __exit__(self, *exc: object) -> None:
+        for lg, level in zip(self.loggers, self.levels):
+            lg.setLevel(level)
+
+
+def analyze_geo_lift(e: Experiment, base: Path, *, seed: int = 0, draws: int = 500, tune: int = 500) -> AnalysisResult:
+    """CausalPy synthetic control on the geo panel, scaled to the national per-period effect."""
+    import causalpy as cp
+
+    df = _read_csv(e, base, ["date", "geo"] + list(e.measured))
+    if not e.treated:
+        raise ExperimentError("geo_lift needs treated: [geo, ...]", where=e.where)
+    df = df.assign(date=pd.to_datetime(df["date"], errors="coerce"))
+    if df["date"].isna().any():
+        raise ExperimentError("unparsable date in geo panel", where=e.where)
+    df["y"] = df[list(e.measured)].sum(axis=1)
+    wide = df.pivot_table(index="date", columns="geo", values="y", aggfunc="sum").sort_index()
+    unknown = [g for g in e.treated if g not in wide.columns]
+    if unknown:
+        raise ExperimentError(f"treated geo(s) not in the panel: {', '.join(unknown)}", where=e.where)
+    wide = wide.loc[wide.index <= e.end]
+    pre = wide.index < e.start
+    if pre.sum() < 8:
+        raise ExperimentError(f"only {int(pre.sum())} pre-period dates in the geo panel", where=e.where, hint="a synthetic control needs a long pre-period")
+    controls = [g for g in wide.columns if g not in e.treated]
+    pre_mean = wide.loc[pre].mean()
+    index = wide / pre_mean
+    panel = pd.DataFrame({"treated": index[list(e.treated)].mean(axis=1)})
+    for g in controls:
+        panel[g] = index[g]
+    panel = panel.reset_index(drop=True)
+    treatment_time = int(np.argmax(~pre))
+    model = cp.pymc_models.WeightedSumFitter(sample_kwargs={"draws": draws, "tune": tune, "chains": 2, "random_seed": seed,
+                                                           "progressbar": False, "target_accept": 0.95})
+    with warnings.catch_warnings(), _quiet_pymc():
+        warnings.simplefilter("ignore")
+        result = cp.SyntheticControl(panel.copy(), treatment_time, control_units=controls, treated_units=["treated"], model=model)
+    impact = result.post_impact  # index points, (chain, draw, obs_ind, treated_units) in some order
+    dims = [d for d in impact.dims if d not in ("chain", "draw")]
+    per_draw_index = impact.mean(dim=[d for d in dims if d != "treated_units"]).sum(dim="treated_units").stack(s=("chain", "draw")).to_numpy()
+    treated_scale = float(pre_mean[list(e.treated)].sum())
+    shares = e.extra.get("geo_shares")
+    if shares:
+        share = float(sum(float(shares[g]) for g in e.treated))
+        share_rule = "geo_shares from the experiment file"
+    else:
+        share = float(wide.loc[pre, list(e.treated)].to_numpy().sum() / wide.loc[pre].to_numpy().sum())
+        share_rule = "treated share of pre-period panel sales"
+    n_post = int((~pre).sum())
+    # The posterior of the mean impact reflects uncertainty in the synthetic control's weights only;
+    # the treated series' own noise over the post period adds sigma^2 / n_post (index units).
+    # Noise is autocorrelated in geo panels: inflate by the AR(1) factor (1+rho)/(1-rho), with rho
+    # estimated from the pre-period gap between the treated series and the donors' mean.
+    sigma = result.idata.posterior["y_hat_sigma"].to_numpy().ravel()
+    gap = (panel["treated"] - panel[controls].mean(axis=1)).to_numpy()[:treatment_time]
+    gap = gap - gap.mean()
+    rho = float(np.clip(np.sum(gap[1:] * gap[:-1]) / max(np.sum(gap**2), 1e-12), 0.0, 0.9))
+    var_index = float(per_draw_index.var()) + float(np.mean(sigma**2)) / n_post * (1 + rho) / (1 - rho)
+    to_national = treated_scale / share
+    est, se = _to_unit(e, float(per_draw_index.mean()) * to_national, float(np.sqrt(var_index)) * to_national, n_post)
+    pre_fit = result.score if hasattr(result, "score") else None
+    diag = {"treated_geos": list(e.treated), "control_geos": len(controls), "pre_periods": int(pre.sum()), "post_periods": n_post,
+            "treated_share": share, "share_rule": share_rule, "noise_autocorrelation": rho,
+            "pre_r2": float(np.asarray(pre_fit.iloc[0])) if pre_fit is not None and hasattr(pre_fit, "iloc") else None}
+    return AnalysisResult(with_result(e, est, se), est, se, "CausalPy SyntheticControl (WeightedSumFitter)", diag)
+
+
+# -------------------------------------------------------------------- dispatch
+
+
+def analyze_experiments(experiments: Sequence[Experiment], base: str | Path, *, seed: int = 0,
+                        progress: Callable[[int, int, str], None] | None = None) -> list[AnalysisResult]:
+    """Analyse every experiment that has raw data; pass the others through unchanged."""
+    out = []
+    raw = [e for e in experiments if e.data is not None]
+    for i, e in enumerate(raw):
+        if progress:
+            progress(i, len(raw), e.name)
+        if e.design == "switchback":
+            out.append(analyze_switchback(e, Path(base)))
+        elif e.design == "geo_lift":
+            out.append(analyze_geo_lift(e, Path(base), seed=seed))
+        else:
+            raise ExperimentError(f"no analysis for raw data of design {e.design!r}", where=e.where,
+                                  hint="give estimate and se for lift tests, or use design geo_lift/switchback")
+    if progress:
+        progress(len(raw), len(raw), "done")
+    return out
+
+
+def merge_results(experiments: Sequence[Experiment], results: Sequence[AnalysisResult]) -> list[Experiment]:
+    by_name = {r.experiment.name: r.experiment for r in results}
+    return [by_name.get(e.name, e) for e in experiments]

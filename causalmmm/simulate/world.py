@@ -1,0 +1,205 @@
+"""Ground-truth worlds: a DAG with a known mechanism per node and stored noise.
+
+Truth is computed by re-simulating under do() with the *same* noise draws, so
+every effect, path effect and experiment estimand is exact for the world.
+The transforms are :mod:`causalmmm.transforms` with ``xp=numpy``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from causalmmm.graph.causal_graph import CausalGraph
+from causalmmm.transforms import adstock, saturate, shift
+
+
+@dataclass(frozen=True)
+class Term:
+    """``beta · g(parent)`` where g = saturate(adstock(x / ref)) for media, lag(x) otherwise."""
+
+    source: str
+    beta: float
+    adstock: str = "none"
+    adstock_params: Mapping[str, float] = field(default_factory=dict)
+    l_max: int = 1
+    saturation: str = "none"
+    saturation_params: Mapping[str, float] = field(default_factory=dict)
+    lag: int = 0
+    ref: float = 1.0  # media input is divided by this reference level (the mean factual spend)
+
+    @property
+    def is_media(self) -> bool:
+        return self.adstock != "none" or self.saturation != "none"
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        if self.is_media:
+            z = adstock(x / self.ref, self.adstock, self.adstock_params, self.l_max, np)
+            z = saturate(z, self.saturation, self.saturation_params, np)
+            return self.beta * shift(np.asarray(z).reshape(x.shape), self.lag, np, fill="zero")
+        return self.beta * shift(x, self.lag, np, fill="edge")
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """``y = intercept + Σ terms + season + noise``; optionally times ``(parent/ref)**elasticity``."""
+
+    node: str
+    intercept: float
+    noise_sd: float
+    terms: tuple[Term, ...] = ()
+    season_amplitude: float = 0.0
+    multiplier: tuple[str, float, float] | None = None  # (parent, elasticity, ref): multiplicative effect
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        extra = (self.multiplier[0],) if self.multiplier else ()
+        return tuple(t.source for t in self.terms) + extra
+
+
+Intervention = tuple[str, float]  # ("set", value) | ("scale", factor)
+
+
+def _apply(x: np.ndarray, iv: Intervention, mask: np.ndarray) -> np.ndarray:
+    kind, value = iv
+    out = x.copy()
+    out[mask] = value if kind == "set" else x[mask] * value
+    return out
+
+
+class World:
+    """A simulated world: exogenous series, mechanisms, stored noise, factual values."""
+
+    def __init__(self, name: str, dates: pd.DatetimeIndex, exogenous: Mapping[str, np.ndarray], mechanisms: Sequence[Mechanism],
+                 noise: Mapping[str, np.ndarray], graph: CausalGraph, seed: int, preset: str,
+                 experiments: list[dict[str, Any]] | None = None, raw_files: dict[str, pd.DataFrame] | None = None) -> None:
+        self.name, self.dates, self.seed, self.preset = name, dates, seed, preset
+        self.exogenous = {k: np.asarray(v, dtype=float) for k, v in exogenous.items()}
+        self.mechanisms = {m.node: m for m in mechanisms}
+        self.noise = {k: np.asarray(v, dtype=float) for k, v in noise.items()}
+        self.graph = graph
+        g = nx.DiGraph()
+        g.add_nodes_from(self.exogenous)
+        for m in mechanisms:
+            g.add_node(m.node)
+            for p in m.parents:
+                g.add_edge(p, m.node)
+        self.dag = g
+        self.order = [n for n in nx.topological_sort(g) if n in self.mechanisms]
+        self.factual = self.do({})
+        self.experiments: list[dict[str, Any]] = experiments or []
+        self.raw_files: dict[str, pd.DataFrame] = raw_files or {}
+        self.experiment_truth: dict[str, Any] = {}
+
+    # ---------------------------------------------------------------- core
+    @property
+    def n_periods(self) -> int:
+        return len(self.dates)
+
+    def mask(self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None) -> np.ndarray:
+        s = pd.Timestamp(start) if start is not None else self.dates[0]
+        e = pd.Timestamp(end) if end is not None else self.dates[-1]
+        return np.asarray((self.dates >= s) & (self.dates <= e))
+
+    def mechanism_value(self, m: Mechanism, parents: Mapping[str, np.ndarray]) -> np.ndarray:
+        t = np.arange(self.n_periods)
+        y = np.full(self.n_periods, m.intercept, dtype=float)
+        for term in m.terms:
+            y = y + term.value(parents[term.source])
+        if m.season_amplitude:
+            y = y + m.season_amplitude * np.sin(2 * np.pi * t / 52.18)
+        if m.multiplier:
+            p, elasticity, ref = m.multiplier
+            y = y * (np.maximum(parents[p], 1e-9) / ref) ** elasticity
+        return y + self.noise[m.node]
+
+    def do(self, interventions: Mapping[str, Intervention | str], start: str | None = None, end: str | None = None,
+           paths: Iterable[Sequence[str]] | None = None) -> pd.DataFrame:
+        """Every node under the interventions in [start, end], with the same noise.
+
+        ``interventions``: node → ("set", v) | ("scale", f) | "off". ``paths``: only
+        these paths' edges transmit the change (path-specific effects).
+        """
+        mask = self.mask(start, end)
+        ivs = {k: (("set", 0.0) if v == "off" else tuple(v)) for k, v in interventions.items()}
+        active = None if paths is None else {(p[i], p[i + 1]) for p in paths for i in range(len(p) - 1)}
+        fact = getattr(self, "factual", None)
+        values: dict[str, np.ndarray] = {}
+        for k, v in self.exogenous.items():
+            values[k] = _apply(v, ivs[k], mask) if k in ivs else v.copy()
+        for node in self.order:
+            m = self.mechanisms[node]
+            if active is not None and fact is not None:
+                parents = {p: values[p] if (p, node) in active else fact[p].to_numpy() for p in m.parents}
+            else:
+                parents = {p: values[p] for p in m.parents}
+            y = self.mechanism_value(m, parents)
+            values[node] = _apply(y, ivs[node], mask) if node in ivs else y
+        return pd.DataFrame(values, index=self.dates)
+
+    # ---------------------------------------------------------------- truth
+    def causal_paths(self, source: str, target: str) -> list[tuple[str, ...]]:
+        return sorted((tuple(p) for p in nx.all_simple_paths(self.dag, source, target)), key=lambda p: (len(p), p))
+
+    def true_effects(self, start: str | None = None, end: str | None = None, outcome: str = "sales") -> dict[str, Any]:
+        """Per spend channel: total contribution, ROAS, mROAS, path effects, cannibalisation share."""
+        mask = self.mask(start, end)
+        fact = self.factual
+        y0 = fact[outcome].to_numpy()[mask].sum()
+        out: dict[str, Any] = {}
+        for c in self.graph.spend_nodes:
+            spend = fact[c].to_numpy()[mask].sum()
+            off = self.do({c: "off"}, start, end)
+            contrib = y0 - off[outcome].to_numpy()[mask].sum()
+            up = self.do({c: ("scale", 1.01)}, start, end)
+            mroas = (up[outcome].to_numpy()[mask].sum() - y0) / (0.01 * spend)
+            paths = []
+            for p in self.causal_paths(c, outcome):
+                pe = y0 - self.do({c: "off"}, start, end, paths=[p])[outcome].to_numpy()[mask].sum()
+                paths.append({"path": list(p), "contribution": float(pe), "roas": float(pe / spend)})
+            entry: dict[str, Any] = {"spend": float(spend), "contribution": float(contrib), "roas": float(contrib / spend),
+                                     "mroas": float(mroas), "paths": paths,
+                                     "mediator_changes": {n: float(fact[n].to_numpy()[mask].sum() - off[n].to_numpy()[mask].sum())
+                                                          for n in self.mechanisms if n != outcome}}
+            if c == "ppc_spend" and {"ppc_clicks", "seo_clicks"} <= set(self.mechanisms):
+                d_ppc = entry["mediator_changes"]["ppc_clicks"]
+                d_seo = entry["mediator_changes"]["seo_clicks"]
+                entry["cannibalisation_share"] = float(-d_seo / d_ppc) if d_ppc else 0.0
+            out[c] = entry
+        return out
+
+    def estimand(self, treatment: str, intervention: Intervention | str, measured: Sequence[str], start: str, end: str,
+                 unit: str = "per_period") -> float:
+        """True value of an experiment's estimand (intervened − factual, measured nodes summed)."""
+        mask = self.mask(start, end)
+        new = self.do({treatment: intervention}, start, end)
+        delta = sum((new[m].to_numpy() - self.factual[m].to_numpy())[mask].sum() for m in measured)
+        return float(delta / mask.sum()) if unit == "per_period" else float(delta)
+
+    def params(self) -> dict[str, Any]:
+        return {n: {"intercept": m.intercept, "noise_sd": m.noise_sd, "season_amplitude": m.season_amplitude,
+                    "multiplier": list(m.multiplier) if m.multiplier else None,
+                    "terms": [{k: (dict(v) if isinstance(v, Mapping) else v) for k, v in asdict(t).items()} for t in m.terms]}
+                for n, m in self.mechanisms.items()}
+
+    def truth(self) -> dict[str, Any]:
+        return {
+            "preset": self.preset, "seed": self.seed, "outcome": self.graph.outcome,
+            "start": str(self.dates[0].date()), "end": str(self.dates[-1].date()),
+            "effects": self.true_effects(outcome=self.graph.outcome),
+            "params": self.params(),
+            "experiments": self.experiment_truth,
+            "latent": self.graph.latent_nodes,
+        }
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """What the analyst sees: a date column and the observed nodes of the declared graph."""
+        cols = [n for n in self.graph.nodes if self.graph.is_observed(n)]
+        df = self.factual[cols].copy()
+        df.insert(0, "date", [d.strftime("%Y-%m-%d") for d in self.dates])
+        return df.reset_index(drop=True)
