@@ -50,7 +50,7 @@ def draw(graph_file: str | Path, output: str | Path, run_dir: str | Path | None 
 
 
 def discover_graph(data_file: str | Path, prior_file: str | Path | None, output: str | Path, *, outcome: str | None = None,
-                   method: str = "pc", n_bootstrap: int = 50, alpha: float = 0.05, seed: int = 0, date_column: str = "date",
+                   method: str = "exact", n_bootstrap: int = 50, alpha: float = 0.05, seed: int = 0, date_column: str = "date",
                    force: bool = False, show_progress: bool = False) -> tuple[Any, Any]:
     """Run discovery and write the draft DOT atomically; return (result, diff or None)."""
     from causalmmm.graph.discover import discover

@@ -124,7 +124,7 @@ def graph_identify(graph_file: Path, as_json: bool) -> None:
 @click.option("--graph", "prior_file", type=click.Path(dir_okay=False, path_type=Path), help="Declared graph: roles as background knowledge, and a diff.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="OUT.dot: the discovered draft.")
 @click.option("--outcome", default=None, help="Outcome column (without --graph).")
-@click.option("--method", default="pc", show_default=True, type=click.Choice(["pc", "fci", "ges", "boss"]))
+@click.option("--method", default="exact", show_default=True, type=click.Choice(["exact", "pc", "fci", "ges", "boss"]))
 @click.option("--bootstrap", "n_bootstrap", default=50, show_default=True, type=click.IntRange(0, 10_000))
 @click.option("--alpha", default=0.05, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
 @click.option("--seed", default=0, show_default=True, type=int)
