@@ -15,17 +15,46 @@ from typing import Any, Callable
 from causalmmm.errors import RunError
 
 
+EXAMPLE_PRESET, EXAMPLE_SEED = "search", 1
+
+
+def regenerate_example(package_dir: str | Path | None = None, repo_experiments: str | Path | None = None) -> list[str]:
+    """Rewrite the bundled example (deterministic: preset ``search``, seed 1).
+
+    ``python -c "from causalmmm.demo import regenerate_example; regenerate_example()"``
+    rewrites ``causalmmm/example/`` and, from a checkout, ``experiments/``.
+    """
+    from causalmmm.simulate import simulate_world, write
+
+    world = simulate_world(EXAMPLE_PRESET, EXAMPLE_SEED)
+    target = Path(package_dir) if package_dir else example_dir()
+    files = write(world, target)
+    if repo_experiments is None:
+        candidate = Path(__file__).resolve().parents[1] / "experiments"
+        repo_experiments = candidate if candidate.parent.joinpath("pyproject.toml").exists() else None
+    if repo_experiments is not None:
+        dst = Path(repo_experiments)
+        dst.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            if name == "experiments.yaml" or name in world.raw_files:
+                shutil.copyfile(target / name, dst / name)
+    return files
+
+
 def example_dir() -> Path:
     """The bundled example world (data.csv, graph.dot, experiments.yaml, truth.json)."""
     return Path(str(resources.files("causalmmm") / "example"))
 
 
 def run_demo(output: str | Path, *, fast: bool = False, say: Callable[[str], None] = print, show_progress: bool = False,
-             draws: int = 300, tune: int = 300) -> dict[str, Any]:
-    """Run every built step on the example, writing into ``output``; return a summary."""
-    from causalmmm.api import fit_run, load_graph_and_data
+             draws: int = 500, tune: int = 500) -> dict[str, Any]:
+    """Run every step on the example, writing into ``output``; return a summary."""
+    from causalmmm.api import analyze_experiments_file, fit_run, load_graph_and_data, run_validate
     from causalmmm.graph.draw import draw_graph
     from causalmmm.graph.identify import identify
+    from causalmmm.query.do import PosteriorSCM, parse_do, query
+    from causalmmm.query.effects import effects
+    from causalmmm.query.optimize import budget_scenarios
 
     out = Path(output)
     if out.exists() and any(out.iterdir()) and not (out / ".causalmmm-demo").exists():
@@ -33,31 +62,59 @@ def run_demo(output: str | Path, *, fast: bool = False, say: Callable[[str], Non
     out.mkdir(parents=True, exist_ok=True)
     (out / ".causalmmm-demo").touch()
     src = example_dir()
-    for name in ("graph.dot", "data.csv", "experiments.yaml", "truth.json"):
-        if (src / name).exists():
-            shutil.copyfile(src / name, out / name)
+    for p in src.iterdir():
+        if p.is_file():
+            shutil.copyfile(p, out / p.name)
     graph_file, data_file = out / "graph.dot", out / "data.csv"
+    indent = lambda text: "\n".join(f"    {line}" for line in text.splitlines())  # noqa: E731
 
-    say("1/4 graph: checking the example graph against the data")
+    say("1/8 graph: checking the example graph against the data")
     graph, data = load_graph_and_data(graph_file, data_file)
     for w in data.warnings:
         say(f"    warning: {w}")
     say(f"    {len(graph.nodes)} nodes, {len(graph.edges)} edges, {data.n_periods} periods ({data.freq}), outcome {graph.outcome!r}")
-
-    say("2/4 identification: adjustment sets and mediators per spend channel")
-    report = identify(graph)
-    for line in report.to_text().splitlines():
-        say(f"    {line}")
-
     picture = draw_graph(graph, out / "graph.png")
-    say(f"3/4 picture: {picture}")
+    say(f"    picture: {picture}")
+
+    say("2/8 identification: adjustment sets and mediators per spend channel")
+    ident = identify(graph)
+    say(indent(ident.to_text()))
+
+    say("3/8 experiments: analysing the raw geo-lift (CausalPy) and switchback data")
+    analysed = out / "experiments.analysed.yaml"
+    results = analyze_experiments_file(out / "experiments.yaml", analysed, seed=1, force=True, show_progress=show_progress)
+    for r in results:
+        say(f"    {r.experiment.name}: {r.estimate:,.0f} ± {r.se:,.0f} per period ({r.method})")
 
     mode = "fast approximation" if fast else f"NUTS ({draws} draws x 2 chains)"
-    say(f"4/4 fit: one Bayesian submodel per node, {mode}")
-    run = fit_run(graph_file, data_file, out / "run", draws=draws, tune=tune, chains=2, seed=1, fast=fast, force=True,
-                  show_progress=show_progress)
-    for line in run.summary_text().splitlines():
-        say(f"    {line}")
-    say("not built yet: effects/ROAS, do() queries, optimiser (issue 5); experiment calibration (issue 6); validation (issue 7); report (issue 8)")
-    return {"output": str(out), "run": str(out / "run"), "graph_picture": str(picture), "identification": report.to_dict(),
-            "fit": run.summary}
+    say(f"4/8 fit: one Bayesian submodel per node, calibrated by the experiments, {mode}")
+    run = fit_run(graph_file, data_file, out / "run", experiments=analysed, draws=draws, tune=tune, chains=2, seed=1, fast=fast,
+                  force=True, show_progress=show_progress)
+    say(indent(run.summary_text()))
+
+    scm = PosteriorSCM.from_run(run)
+    say("5/8 effects: total and path-specific, ROAS and mROAS (94% HDI)")
+    eff = effects(scm)
+    say(indent(eff.to_text()))
+
+    say("6/8 counterfactual: what if PPC had been off in Q3 2023?")
+    q = query(scm, [parse_do("ppc_spend=0")], start="2023-07-03", end="2023-09-25")
+    say(indent(q.to_text()))
+
+    say("7/8 budget: optimal split at 0.8x, 1.0x and 1.2x the current weekly budget (last 52 weeks)")
+    scenarios = budget_scenarios(scm, (0.8, 1.0, 1.2), periods=52)
+    for a in scenarios:
+        say(indent(a.to_text()))
+
+    say("8/8 validation: predicted vs measured for every experiment")
+    val = run_validate(out / "run", analysed)
+    say(indent(val.to_text()))
+    summary = {"output": str(out), "run": str(out / "run"), "graph_picture": str(picture), "identification": ident.to_dict(),
+               "experiments": [r.to_dict() for r in results], "fit": run.summary, "effects": eff.to_dict(), "query": q.to_dict(),
+               "scenarios": [a.to_dict() for a in scenarios], "validation": val.to_dict()}
+    from causalmmm.fileio import atomic_write_text
+    import json
+
+    atomic_write_text(out / "demo-summary.json", json.dumps(summary, indent=2, default=float))
+    say("not built yet: the HTML report (issue 8)")
+    return summary
