@@ -1,0 +1,51 @@
+"""Shared helpers for the benchmark scripts: machine description, markdown tables, fragments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Sequence
+
+FRAGMENTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> str:
+    try:
+        import psutil
+
+        mem = f"{psutil.virtual_memory().total / 2**30:.0f} GiB"
+    except ImportError:
+        mem = "? GiB"
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {mem}, Python {platform.python_version()}"
+
+
+def header(title: str, command: str) -> str:
+    return (f"## {title}\n\n"
+            f"Command: `{command}`  \nDate: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC  \nMachine: {machine()}\n\n")
+
+
+def table(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    def fmt(v: object) -> str:
+        if isinstance(v, float):
+            return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+        return str(v)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_fragment(name: str, text: str) -> Path:
+    """Save a markdown fragment under bench/results/ (assembled into docs/benchmarks.md by run_all)."""
+    FRAGMENTS.mkdir(parents=True, exist_ok=True)
+    path = FRAGMENTS / f"{name}.md"
+    path.write_text(text)
+    print(text)
+    return path
+
+
+def command_line() -> str:
+    return "python " + " ".join([Path(sys.argv[0]).as_posix().split("/main/")[-1]] + sys.argv[1:])
