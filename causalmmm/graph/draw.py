@@ -106,15 +106,16 @@ def _tiers(graph: CausalGraph) -> list[list[str]]:
     return [[n for n in graph.nodes if (tier[n], depth[n]) == k] for k in keys]
 
 
-def _esc(text: str) -> str:
-    """Protect backslashes in plain Graphviz strings (where \\N, \\G ... are escapes)."""
-    return text.replace("\\", "\\\\")
+def _html_text(text: str) -> str:
+    """Text for an HTML-like Graphviz label: XML-escaped, and backslashes doubled
+    (Graphviz expands \\N, \\G ... even inside HTML labels)."""
+    return html.escape(text, quote=False).replace("\\", "\\\\")
 
 
 def _node_label(name: str, observed: bool, note: str | None = None) -> str:
-    label = html.escape(name, quote=False)
+    label = _html_text(name)
     if note:
-        label += f'<BR/><FONT POINT-SIZE="{EDGE_FONT_SIZE}" COLOR="#7A4A00">{html.escape(note, quote=False)}</FONT>'
+        label += f'<BR/><FONT POINT-SIZE="{EDGE_FONT_SIZE}" COLOR="#7A4A00">{_html_text(note)}</FONT>'
     if not observed:
         label += f'<BR/><FONT POINT-SIZE="{EDGE_FONT_SIZE}"><I>(latent)</I></FONT>'
     return f"<{label}>"
@@ -181,7 +182,7 @@ def _legend_label(*, roles: set[str], latent: bool, negative: bool, lag: int | N
     if lag is not None:
         marks.append((f"lag {lag}", f"acts {lag} period{'s' if lag != 1 else ''} later"))
     if carry is not None:
-        marks.append((f"carry-over {carry}", f"spend keeps acting {carry} periods"))
+        marks.append((f"carry-over {carry}", f"spend acts for up to {carry} periods"))
     if effects:
         marks.append(("+1,234", "fitted effect; thicker = larger"))
     for sym, text in marks:
@@ -251,7 +252,7 @@ def to_agraph(
         bgcolor="white",
     )
     if title:
-        A.graph_attr.update(label=html.escape(title, quote=False).join(("<<B>", "</B>>")), labelloc="t", labeljust="l")
+        A.graph_attr.update(label=_html_text(title).join(("<<B>", "</B>>")), labelloc="t", labeljust="l")
     A.node_attr.update(fontname=FONT, fontsize=str(FONT_SIZE), fontcolor=INK, penwidth="1.8", margin="0.18,0.08")
     A.edge_attr.update(
         fontname=FONT, fontsize=str(EDGE_FONT_SIZE), fontcolor=INK, color="#555555", penwidth="1.6", arrowsize="0.9"
@@ -266,42 +267,43 @@ def to_agraph(
             attrs["penwidth"] = "2.2"
             attrs["fillcolor"] = "white:" + attrs["fillcolor"]
             attrs["gradientangle"] = "90"
-        A.add_node(n, label=_node_label(n, info.observed, node_notes[n]), tooltip=_esc(f"{n}: {info.role}" + ("" if info.observed else ", latent")), **attrs)
+        A.add_node(n, label=_node_label(n, info.observed, node_notes[n]), tooltip=info.role + ("" if info.observed else " (latent)"), **attrs)
 
     negatives: list[tuple[str, str]] = []
     lags: list[int] = []
     carries: list[int] = []
     for e in graph.edge_infos():
-        attrs: dict[str, str] = {}
+        eattrs: dict[str, str] = {}
         marks = _edge_marks(graph, e, on_node=node_notes[e.source] is not None)
         if e.lag:
             lags.append(e.lag)
         carry = _carry_over(graph, e)
         if carry is not None:
             carries.append(carry)
-        parts = [html.escape(m, quote=False) for m in marks]
+        parts = [_html_text(m) for m in marks]
         negative = e.sign == "negative"
         if negative:
             negatives.append((e.source, e.target))
-            attrs.update(color=NEGATIVE, fontcolor=NEGATIVE, arrowhead="tee")
+            eattrs.update(color=NEGATIVE, fontcolor=NEGATIVE, arrowhead="tee")
             parts.insert(0, f'<FONT POINT-SIZE="{EDGE_FONT_SIZE + 8}"><B>{MINUS}</B></FONT>')
         if (e.source, e.target) in values:
             x = values[(e.source, e.target)]
             scale = abs(x) / biggest if biggest > 0 else 0.0
-            attrs["penwidth"] = f"{1.2 + 6.0 * scale:.2f}"
-            attrs["arrowsize"] = f"{0.9 - 0.3 * scale:.2f}"  # heads stay moderate on thick edges
+            eattrs["penwidth"] = f"{1.2 + 6.0 * scale:.2f}"
+            eattrs["arrowsize"] = f"{0.9 - 0.3 * scale:.2f}"  # heads stay moderate on thick edges
             colour = NEGATIVE if x < 0 else EFFECT
             parts.append(f'<FONT COLOR="{colour}"><B>{_fmt_value(x)}</B></FONT>')
             if x < 0:
-                attrs["color"] = NEGATIVE
+                eattrs["color"] = NEGATIVE
         elif values and not negative:
-            attrs["color"] = "#9A9A9A"  # no fitted value: recede
+            eattrs["color"] = "#9A9A9A"  # no fitted value: recede
         if parts:
-            attrs["label"] = "<" + "<BR/>".join(parts) + ">"
+            eattrs["label"] = "<" + "<BR/>".join(parts) + ">"
         if marks or (e.source, e.target) in values:
-            attrs["decorate"] = "true"  # a line ties the text to its edge
-        tooltip = f"{e.source} \u2192 {e.target}: sign {e.sign}, lag {e.lag}, adstock {e.adstock}, saturation {e.saturation}"
-        A.add_edge(e.source, e.target, tooltip=_esc(tooltip), **attrs)
+            eattrs["decorate"] = "true"  # a line ties the text to its edge
+        # tooltips hold no node names: Graphviz would read backslashes in them as escapes
+        tooltip = f"sign {e.sign}, lag {e.lag}, adstock {e.adstock}, saturation {e.saturation}"
+        A.add_edge(e.source, e.target, tooltip=tooltip, **eattrs)
 
     # one rank per tier, tiers chained by invisible edges so the order holds
     tiers = _tiers(graph)
