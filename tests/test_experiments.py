@@ -113,8 +113,10 @@ def test_calibration_contrast_equals_query_engine(example_graph, random_data):
     implied = model["experiment|ppc_switchback|implied"]
     f = pytensor.function(list(model.free_RVs), implied, on_unused_input="ignore")
     symbolic = float(f(*[point[v.name] for v in model.free_RVs]))
-    # the same draw, through the query engine
-    draws = {k: np.array([v, v]) for k, v in point.items()}
+    # the same draw, through the query engine (deterministic beta/intercept evaluated at the point)
+    names = [n for n in model.named_vars if "|" in n and not n.endswith("obs") and not n.startswith("experiment")]
+    values = pytensor.function(list(model.free_RVs), [model[n] for n in names], on_unused_input="ignore")(*[point[v.name] for v in model.free_RVs])
+    draws = {k: np.array([v, v]) for k, v in zip(names, values)}
     scm = PosteriorSCM(spec, random_data, draws)
     mask = random_data.window_mask(sb.start, sb.end)
     values = scm.simulate([parse_do("ppc_spend=0")], mask)

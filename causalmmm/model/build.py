@@ -9,7 +9,9 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from causalmmm.data import Dataset
-from causalmmm.model.equations import TimeFeatures, node_mean, param_name, params_from_flat
+from causalmmm.model.equations import TimeFeatures, edge_input, node_mean, param_name, params_from_flat
+from causalmmm.transforms import saturate
+from pymc_extras.prior import Prior
 from causalmmm.spec import ModelSpec, NodeSpec, edge_default_priors, node_default_priors
 
 
@@ -22,17 +24,51 @@ def time_features(spec: ModelSpec) -> TimeFeatures:
     return TimeFeatures.for_periods(spec.n_periods, spec.periods_per_year)
 
 
-def add_node_variables(node: NodeSpec) -> dict[str, pt.TensorVariable]:
-    """Create the node's random variables in the current model; return them by flat name."""
+def add_node_variables(node: NodeSpec, series: dict[str, np.ndarray] | None = None) -> dict[str, pt.TensorVariable]:
+    """Create the node's random variables in the current model; return them by flat name.
+
+    Parameterisation (centred). Sampled are the node's *level* — its mean at
+    reference inputs (linear parents at their mean, media inputs at 1, i.e. mean
+    spend) — and, for saturating media edges, ``beta_ref``: the effect at the
+    reference input. ``beta`` and ``intercept`` are deterministic transforms of
+    them, so the structural equation is unchanged. This removes the
+    intercept/coefficient and coefficient/half-saturation ridges that made NUTS
+    diverge when spend never goes near zero. The ``intercept`` prior applies to
+    the level and the ``beta`` prior of a saturating edge to ``beta_ref``.
+    """
     flat: dict[str, pt.TensorVariable] = {}
-    for key, prior in node_default_priors(node).items():
+    priors_node = node_default_priors(node)
+    for key, prior in priors_node.items():
+        if key == "intercept" and series is not None:
+            continue
         name = param_name(node.name, key)
         flat[name] = _vector_variable(prior, name, 2 * node.seasonality) if key == "season" else prior.create_variable(name)
+    at_reference = []
     for e in node.edges:
         priors = {**edge_default_priors(e), **e.priors}
+        saturating = e.saturation != "none" and series is not None
         for key in e.param_names:
+            if key == "beta" and saturating:
+                continue
             name = param_name(node.name, key, e.source)
             flat[name] = priors[key].create_variable(name)
+        bname = param_name(node.name, "beta", e.source)
+        if saturating:
+            params = {k: flat[param_name(node.name, k, e.source)] for k in e.param_names if k != "beta"}
+            s1 = saturate(pt.ones((1,)), e.saturation, params, pt)[0]
+            beta_ref = priors["beta"].create_variable(param_name(node.name, "beta_ref", e.source))
+            flat[bname] = pm.Deterministic(bname, beta_ref / s1)
+            at_reference.append(-beta_ref if e.sign == "negative" else beta_ref)
+        elif series is not None:
+            ref = float(np.mean(edge_input(e, {}, series[e.source], np))) if not e.is_media else 1.0
+            at_reference.append((-1.0 if e.sign == "negative" else 1.0) * flat[bname] * ref)
+    if series is not None:
+        prior = node.priors.get("intercept")
+        if prior is None:
+            prior = Prior("Normal", mu=float(np.mean(series[node.name])), sigma=1.0)
+        level = prior.create_variable(param_name(node.name, "level"))
+        name = param_name(node.name, "intercept")
+        flat[name] = pm.Deterministic(name, level - sum(at_reference) if at_reference else level * 1.0)
     return flat
 
 
@@ -71,7 +107,7 @@ def build_model(spec: ModelSpec, data: Dataset, nodes: Sequence[str] | None = No
         flat: dict = {}
         for name in names:
             node = spec.node(name)
-            node_flat = add_node_variables(node)
+            node_flat = add_node_variables(node, series)
             add_node_likelihood(node, node_flat, series, features)
             flat.update(node_flat)
         if experiments:

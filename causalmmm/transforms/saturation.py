@@ -30,8 +30,12 @@ def saturate(x: Any, kind: str, params: Mapping[str, Any], xp: Any) -> Any:
         return x
     if kind == "hill":
         k, s = _p(params, "k", xp), _p(params, "s", xp)
-        xs = xp.maximum(x, 0.0) ** s
-        return xs / (xs + k**s)
+        # x**s has an infinite/NaN gradient in s at x = 0 (spend switched off), which made NUTS
+        # diverge on every experiment contrast. Evaluate on a safe input, then zero it out.
+        positive = x > 0.0
+        safe = xp.where(positive, x, 1.0)
+        ratio = (k / safe) ** s
+        return xp.where(positive, 1.0 / (1.0 + ratio), 0.0)
     if kind == "logistic":
         e = xp.exp(-_p(params, "lam", xp) * x)
         return (1.0 - e) / (1.0 + e)
