@@ -115,6 +115,11 @@ class ModelSpec:
     scales: Mapping[str, float]
     freq: str
     n_periods: int
+    latents: tuple[str, ...] = ()  # latent nodes modelled as shared factors (latent="factor")
+
+    def latent_children(self, latent: str) -> tuple[str, ...]:
+        """Modelled nodes with an edge from ``latent`` (a factor ties them into one fit block)."""
+        return tuple(n.name for n in self.nodes if latent in n.parents)
 
     def node(self, name: str) -> NodeSpec:
         for n in self.nodes:
@@ -143,6 +148,7 @@ class ModelSpec:
             "n_periods": self.n_periods,
             "exogenous": list(self.exogenous),
             "scales": {k: float(v) for k, v in self.scales.items()},
+            "latents": list(self.latents),
             "nodes": [
                 {
                     "name": n.name,
@@ -174,7 +180,7 @@ class ModelSpec:
                 )
             )
         return cls(outcome=d["outcome"], nodes=tuple(nodes), exogenous=tuple(d["exogenous"]), scales=dict(d["scales"]),
-                   freq=d["freq"], n_periods=int(d["n_periods"]))
+                   freq=d["freq"], n_periods=int(d["n_periods"]), latents=tuple(d.get("latents", ())))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -192,7 +198,11 @@ class ModelSpec:
                 lines.append(f"    [{e.source}] " + ", ".join(f"{name}~{_prior_short(pri[name])}" for name in e.param_names))
             pri = node_default_priors(n)
             lines.append("    " + ", ".join(f"{k}~{_prior_short(v)}" for k, v in pri.items()))
-            if n.confounded:
+            factors = [p for p in n.latent_parents if p in self.latents]
+            if factors:
+                lines.append(f"    ! latent parent(s) {', '.join(factors)} modelled as a shared latent factor (AR(1) series); "
+                             "identified only under the factor model's assumptions unless calibrated by an experiment")
+            elif n.confounded:
                 lines.append(f"    ! latent parent(s) {', '.join(n.latent_parents)}: confounded unless calibrated by an experiment")
         return "\n".join(lines)
 
@@ -253,6 +263,7 @@ def build_spec(
     trend: bool | None = None,
     seasonality: int | None = None,
     priors: Mapping[str, Mapping[str, Prior]] | None = None,
+    latent: str = "baseline",
 ) -> ModelSpec:
     """Derive the ModelSpec from a validated graph and a validated Dataset.
 
@@ -261,7 +272,16 @@ def build_spec(
     ``{"alpha": Prior(...)}``. ``trend``/``seasonality`` apply to every node;
     by default only nodes with a latent parent get a flexible baseline
     (linear trend + Fourier order 2).
+
+    ``latent``: how latent parents are handled. ``"baseline"`` (default): each
+    child gets the flexible baseline and is flagged confounded. ``"factor"``: a
+    latent node with observed children is modelled as one shared standardised
+    AR(1) series entering each child linearly (a factor model); its children
+    form one fit block, the first child's loading is constrained positive (the
+    factor's sign), and nodes whose only parents are latent become modelled.
     """
+    if latent not in ("baseline", "factor"):
+        raise SpecError(f"unknown latent handling {latent!r}", hint="use baseline or factor")
     if likelihood not in LIKELIHOODS:
         raise SpecError(f"unknown likelihood {likelihood!r}", hint=f"allowed: {', '.join(LIKELIHOODS)}")
     priors = dict(priors or {})
@@ -273,15 +293,24 @@ def build_spec(
             raise SpecError(f"prior override for unknown node or edge {key!r}", hint="use a node name or 'source->target'")
     nodes: list[NodeSpec] = []
     exogenous: list[str] = []
+    first_child_seen: set[str] = set()
     for name in graph.topological_order():
         if not graph.is_observed(name):
             continue
         obs_parents = [p for p in graph.parents(name) if graph.is_observed(p)]
-        latent = tuple(p for p in graph.parents(name) if not graph.is_observed(p))
-        if not obs_parents:
+        latent_parents = tuple(p for p in graph.parents(name) if not graph.is_observed(p))
+        factor_parents = [p for p in latent_parents if latent == "factor" and not graph.parents(p)]
+        if not obs_parents and not factor_parents:
             exogenous.append(name)
             continue
         edges = []
+        for p in factor_parents:
+            info = graph.edge(p, name)
+            sign = info.sign
+            if sign == "free" and p not in first_child_seen:
+                sign = "positive"  # fixes the factor's sign
+            first_child_seen.add(p)
+            edges.append(EdgeSpec(p, name, "none", "none", 1, info.lag, sign, priors=dict(priors.get(f"{p}->{name}", {}))))
         for p in obs_parents:
             info = graph.edge(p, name)
             over = dict(priors.get(f"{p}->{name}", {}))
@@ -290,12 +319,12 @@ def build_spec(
             if bad:
                 raise SpecError(f"edge {p}->{name} has no parameter {sorted(bad)[0]!r}", hint=f"its parameters: {', '.join(edge.param_names)}")
             edges.append(replace(edge, priors=over))
-        flexible = bool(latent)
+        flexible = bool(latent_parents) and not factor_parents
         node_over = dict(priors.get(name, {}))
         node = NodeSpec(
             name=name,
             edges=tuple(edges),
-            latent_parents=latent,
+            latent_parents=latent_parents,
             trend=flexible if trend is None else trend,
             seasonality=(2 if flexible else 0) if seasonality is None else seasonality,
             likelihood=likelihood,
@@ -308,4 +337,5 @@ def build_spec(
     if not any(n.name == graph.outcome for n in nodes):
         raise SpecError(f"the outcome {graph.outcome!r} has no observed parent", hint="connect observed nodes to the outcome")
     scales = {n: series_scale(frame[n].to_numpy(dtype=float)) for n in graph.observed_nodes}
-    return ModelSpec(graph.outcome, tuple(nodes), tuple(exogenous), scales, data.freq, data.n_periods)
+    latents = tuple(sorted(first_child_seen, key=graph.nodes.index))
+    return ModelSpec(graph.outcome, tuple(nodes), tuple(exogenous), scales, data.freq, data.n_periods, latents)

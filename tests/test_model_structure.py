@@ -109,3 +109,25 @@ def test_fit_blocks_are_components_of_ties(example_graph, random_data):
     chained = fit_blocks(spec, ties=[("ppc_clicks", "seo_clicks"), ("seo_clicks", "sales"), ("ppc_spend", "not_modelled")])
     assert ("ppc_clicks", "seo_clicks", "sales") in chained
     assert sorted(n for b in chained for n in b) == sorted(spec.node_names)
+
+
+def test_latent_factor_mode_structure(example_graph, random_frame):
+    """latent="factor": one shared AR(1) series for latent demand, its children tied into one block."""
+    from causalmmm.data import load_data
+
+    g = example_graph.copy().add_node("demand", "confounder", observed=False)
+    data = load_data(random_frame.drop(columns=["demand"])).validate_against(g)
+    spec = build_spec(g, data, latent="factor")
+    assert spec.latents == ("demand",)
+    assert set(spec.latent_children("demand")) == {"ppc_spend", "ppc_clicks", "seo_clicks", "direct_clicks"}
+    assert "ppc_spend" not in spec.exogenous  # its only parent is the factor: now modelled
+    assert spec.node("ppc_spend").edge("demand").sign == "positive"  # first child fixes the factor's sign
+    assert not spec.node("seo_clicks").trend  # the factor replaces the flexible baseline
+    assert ModelSpec.from_dict(spec.to_dict()) == spec
+    assert "shared latent factor" in spec.to_text()
+    model = build_model(spec, data)
+    assert model["demand|z"].type.shape == (spec.n_periods,) or model["demand|z"].ndim == 1
+    blocks = fit_blocks(spec, [spec.latent_children("demand")])
+    assert any(set(spec.latent_children("demand")) <= set(b) for b in blocks)
+    with pytest.raises(SpecError, match="unknown latent handling"):
+        build_spec(g, data, latent="gp")

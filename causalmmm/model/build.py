@@ -24,7 +24,22 @@ def time_features(spec: ModelSpec) -> TimeFeatures:
     return TimeFeatures.for_periods(spec.n_periods, spec.periods_per_year)
 
 
-def add_node_variables(node: NodeSpec, series: dict[str, np.ndarray] | None = None) -> dict[str, pt.TensorVariable]:
+def add_latent_factor(name: str, n_periods: int) -> pt.TensorVariable:
+    """A standardised AR(1) series ``z`` (stationary variance 1) for a latent node.
+
+    ``z = M(rho) @ e`` with ``e ~ Normal(0, 1)`` (non-centred), so NUTS samples
+    independent normals; ``rho ~ Beta(8, 2)`` favours slowly moving causes such
+    as demand. Stored as ``NAME|z`` (and ``NAME|rho``) in the posterior.
+    """
+    rho = pm.Beta(param_name(name, "rho"), alpha=8.0, beta=2.0)
+    e = pm.Normal(param_name(name, "innovations"), 0.0, 1.0, shape=(n_periods,))
+    d = np.subtract.outer(np.arange(n_periods), np.arange(n_periods))
+    scale = pt.concatenate([pt.ones((1,)), pt.sqrt(1.0 - rho**2) * pt.ones((n_periods - 1,))])
+    m = pt.where(d >= 0, rho ** np.maximum(d, 0), 0.0) * scale[None, :]
+    return pm.Deterministic(param_name(name, "z"), pt.dot(m, e))
+
+
+def add_node_variables(node: NodeSpec, series: dict[str, np.ndarray] | None = None, latents: tuple[str, ...] = ()) -> dict[str, pt.TensorVariable]:
     """Create the node's random variables in the current model; return them by flat name.
 
     Parameterisation (centred). Sampled are the node's *level* — its mean at
@@ -59,7 +74,7 @@ def add_node_variables(node: NodeSpec, series: dict[str, np.ndarray] | None = No
             beta_ref = priors["beta"].create_variable(param_name(node.name, "beta_ref", e.source))
             flat[bname] = pm.Deterministic(bname, beta_ref / s1)
             at_reference.append(-beta_ref if e.sign == "negative" else beta_ref)
-        elif series is not None:
+        elif series is not None and e.source not in latents:  # a latent factor has mean ~0: no reference shift
             ref = float(np.mean(edge_input(e, {}, series[e.source], np))) if not e.is_media else 1.0
             at_reference.append((-1.0 if e.sign == "negative" else 1.0) * flat[bname] * ref)
     if series is not None:
@@ -105,9 +120,12 @@ def build_model(spec: ModelSpec, data: Dataset, nodes: Sequence[str] | None = No
     features = time_features(spec)
     with pm.Model() as model:
         flat: dict = {}
+        for latent in spec.latents:
+            if any(c in names for c in spec.latent_children(latent)):
+                series[latent] = add_latent_factor(latent, spec.n_periods)
         for name in names:
             node = spec.node(name)
-            node_flat = add_node_variables(node, series)
+            node_flat = add_node_variables(node, series, spec.latents)
             add_node_likelihood(node, node_flat, series, features)
             flat.update(node_flat)
         if experiments:

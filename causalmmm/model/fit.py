@@ -179,15 +179,19 @@ def _diagnose(idata: az.InferenceData, nodes: Sequence[str], block: int, cfg: Sa
     return out
 
 
-def _split_by_block(idata: az.InferenceData, blocks: Sequence[tuple[str, ...]], exp_block: dict[str, int]) -> list[az.InferenceData]:
+def _split_by_block(idata: az.InferenceData, blocks: Sequence[tuple[str, ...]], exp_block: dict[str, int],
+                    latent_owner: dict[str, str] | None = None) -> list[az.InferenceData]:
     """Split a jointly sampled posterior into one InferenceData per block (variables by node prefix)."""
+    latent_owner = latent_owner or {}
+
     def owner(name: str) -> int | None:
         parts = name.split(SEP)
         if name.endswith("__"):  # unconstrained copies some samplers store
             return None
         if parts[0] == "experiment":
             return exp_block.get(parts[1])
-        return next((i for i, b in enumerate(blocks) if parts[0] in b), None)
+        node = latent_owner.get(parts[0], parts[0])
+        return next((i for i, b in enumerate(blocks) if node in b), None)
 
     out = []
     for i in range(len(blocks)):
@@ -222,7 +226,8 @@ def fit_model(
         raise FitError(f"unknown strategy {strategy!r}", hint="use joint or separate")
     cfg = config or SamplerConfig()
     calibrating = [e for e in experiments if e.use == "calibrate"]
-    blocks = fit_blocks(spec, calibration_ties(spec, calibrating))
+    latent_ties = [spec.latent_children(name) for name in spec.latents]
+    blocks = fit_blocks(spec, calibration_ties(spec, calibrating) + latent_ties)
     exp_block = {e.name: next(i for i, b in enumerate(blocks) if set(involved_nodes(spec, e)) <= set(b)) for e in calibrating}
     groups = [list(range(len(blocks)))] if strategy == "joint" else [[i] for i in range(len(blocks))]
     start = time.perf_counter()
@@ -244,7 +249,9 @@ def fit_model(
             except Exception as exc:  # sampler failures become one line
                 raise FitError(f"sampling failed for {', '.join(nodes)} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})",
                                hint="check the data scales and priors; try --sampler pymc") from None
-        parts = _split_by_block(idata, [blocks[i] for i in members], {k: members.index(v) for k, v in exp_block.items() if v in members})
+        latent_owner = {name: spec.latent_children(name)[0] for name in spec.latents}
+        parts = _split_by_block(idata, [blocks[i] for i in members], {k: members.index(v) for k, v in exp_block.items() if v in members},
+                                latent_owner)
         n_div = 0 if cfg.fast else count_divergences(idata)
         scope = "the jointly sampled blocks" if len(members) > 1 else f"block {members[0]} ({', '.join(nodes)})"
         for j, (i, part) in enumerate(zip(members, parts)):

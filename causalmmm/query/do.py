@@ -27,7 +27,7 @@ import numpy as np
 from causalmmm.data import Dataset
 from causalmmm.errors import QueryError
 from causalmmm.model.build import scaled_series, time_features
-from causalmmm.model.equations import node_mean, params_from_flat
+from causalmmm.model.equations import node_mean, param_name, params_from_flat
 from causalmmm.spec import ModelSpec
 
 MODES = ("counterfactual", "interventional")
@@ -123,6 +123,8 @@ class PosteriorSCM:
 
     def __post_init__(self) -> None:
         self.series = scaled_series(self.spec, self.data)
+        for latent in self.spec.latents:  # a latent factor's posterior draws act as its (abducted) values, (S, T)
+            self.series[latent] = np.asarray(self.draws[param_name(latent, "z")])
         self.features = time_features(self.spec)
         self.n_draws = len(next(iter(self.draws.values())))
         self._params = {n.name: params_from_flat(n, self.draws) for n in self.spec.nodes}

@@ -64,6 +64,28 @@ class Mechanism:
 Intervention = tuple[str, float]  # ("set", value) | ("scale", factor)
 
 
+class Params(dict):
+    """The world's true parameters (node → intercept, noise sd, terms ...), a plain dict.
+
+    Calling it returns itself, so ``world.params`` and the older ``world.params()`` both work.
+    """
+
+    def __call__(self) -> "Params":
+        return self
+
+
+def normalise_intervention(value: Intervention | str) -> Intervention:
+    """``"off"`` → ("set", 0.0); ("set", v) / ("scale", f) pass through (checked)."""
+    if isinstance(value, str):
+        if value == "off":
+            return ("set", 0.0)
+        raise ValueError(f"unknown intervention {value!r}; use 'off', ('set', v) or ('scale', f)")
+    kind, v = tuple(value)
+    if kind not in ("set", "scale"):
+        raise ValueError(f"unknown intervention kind {kind!r}; use 'set' or 'scale'")
+    return (kind, float(v))
+
+
 def _apply(x: np.ndarray, iv: Intervention, mask: np.ndarray) -> np.ndarray:
     kind, value = iv
     out = x.copy()
@@ -94,6 +116,7 @@ class World:
         self.experiments: list[dict[str, Any]] = experiments or []
         self.raw_files: dict[str, pd.DataFrame] = raw_files or {}
         self.experiment_truth: dict[str, Any] = {}
+        self.geo_panel: Any = None  # a GeoPanel on the `geo` preset
 
     # ---------------------------------------------------------------- core
     @property
@@ -118,14 +141,23 @@ class World:
         return y + self.noise[m.node]
 
     def do(self, interventions: Mapping[str, Intervention | str], start: str | None = None, end: str | None = None,
-           paths: Iterable[Sequence[str]] | None = None) -> pd.DataFrame:
-        """Every node under the interventions in [start, end], with the same noise.
+           paths: Iterable[Sequence[str]] | None = None, *, mask: np.ndarray | None = None) -> pd.DataFrame:
+        """Every node (latent ones too) under the interventions in [start, end], with the same noise.
 
-        ``interventions``: node → ("set", v) | ("scale", f) | "off". ``paths``: only
-        these paths' edges transmit the change (path-specific effects).
+        Abduction is trivial here: the world owns its noise, so the counterfactual
+        keeps every node's noise draw and recomputes the nodes in topological order.
+        Adstock carry-over and lags continue after the window.
+
+        ``interventions``: node → ("set", v) | ("scale", f) | "off" (= set 0), applied in
+        [start, end] only (or on the periods where the boolean ``mask`` is true, e.g.
+        the off-days of a switchback). ``paths``: node tuples (treatment, ..., outcome);
+        only their edges transmit the change, every other edge sees the factual value
+        of its source (path-specific effect).
         """
-        mask = self.mask(start, end)
-        ivs = {k: (("set", 0.0) if v == "off" else tuple(v)) for k, v in interventions.items()}
+        if mask is None:
+            mask = self.mask(start, end)
+        mask = np.asarray(mask, dtype=bool)
+        ivs = {k: normalise_intervention(v) for k, v in interventions.items()}
         active = None if paths is None else {(p[i], p[i + 1]) for p in paths for i in range(len(p) - 1)}
         fact = getattr(self, "factual", None)
         values: dict[str, np.ndarray] = {}
@@ -180,21 +212,40 @@ class World:
         delta = sum((new[m].to_numpy() - self.factual[m].to_numpy())[mask].sum() for m in measured)
         return float(delta / mask.sum()) if unit == "per_period" else float(delta)
 
-    def params(self) -> dict[str, Any]:
-        return {n: {"intercept": m.intercept, "noise_sd": m.noise_sd, "season_amplitude": m.season_amplitude,
+    @property
+    def params(self) -> Params:
+        """True parameters per node: intercept, noise sd, seasonality, and per edge (term)
+        beta, adstock kind/params/l_max, saturation kind/params, lag and reference level."""
+        return Params({n: {"intercept": m.intercept, "noise_sd": m.noise_sd, "season_amplitude": m.season_amplitude,
                     "multiplier": list(m.multiplier) if m.multiplier else None,
                     "terms": [{k: (dict(v) if isinstance(v, Mapping) else v) for k, v in asdict(t).items()} for t in m.terms]}
-                for n, m in self.mechanisms.items()}
+                for n, m in self.mechanisms.items()})
+
+    def counterfactual_series(self, outcome: str | None = None) -> dict[str, Any]:
+        """The factual outcome and the outcome under do(channel = 0) for every period, per spend channel."""
+        out = outcome or self.graph.outcome
+        series: dict[str, Any] = {"date": [str(d.date()) for d in self.dates], "factual": self.factual[out].round(6).tolist()}
+        for c in self.graph.spend_nodes:
+            series[f"{c}_off"] = self.do({c: "off"})[out].round(6).tolist()
+        return series
 
     def truth(self) -> dict[str, Any]:
         return {
             "preset": self.preset, "seed": self.seed, "outcome": self.graph.outcome,
             "start": str(self.dates[0].date()), "end": str(self.dates[-1].date()),
             "effects": self.true_effects(outcome=self.graph.outcome),
-            "params": self.params(),
+            "params": self.params,
             "experiments": self.experiment_truth,
             "latent": self.graph.latent_nodes,
+            "counterfactual": self.counterfactual_series(),
+            **({"geo": self.geo_panel.describe()} if getattr(self, "geo_panel", None) is not None else {}),
         }
+
+    def write(self, directory: str | Any) -> list[str]:
+        """Write data.csv, graph.dot, experiments.yaml, truth.json and the raw experiment CSVs into ``directory``."""
+        from causalmmm.simulate.io import write
+
+        return write(self, directory)
 
     @property
     def data(self) -> pd.DataFrame:
