@@ -87,6 +87,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--draws", type=int, default=500)
     ap.add_argument("--no-flat", action="store_true")
+    ap.add_argument("--name", default="accuracy", help="fragment name under bench/results/")
     args = ap.parse_args()
     cfg = SamplerConfig(draws=args.draws, tune=args.draws, chains=2, seed=0)
     rows = []
@@ -121,7 +122,7 @@ def main() -> None:
              + table(["world", "seed", "method", "quantity", "truth", "estimate", "error", "covered", "HDI width", "notes"],
                      [[r["preset"], r["seed"], r["method"], r["channel"], r["truth"], r["mean"], f"{100 * r['err']:+.1f}%", r["covered"],
                        r["width"], r["extra"]] for r in rows]) + "\n</details>\n")
-    write_fragment("accuracy", text)
+    write_fragment(args.name, text)
 
 
 if __name__ == "__main__":

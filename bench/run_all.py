@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-ORDER = ["speed", "accuracy", "experiments", "discovery"]
+ORDER = ["speed", "accuracy", "accuracy_vs_flat", "recovery", "experiments", "discovery"]
 
 INTRO = """# Benchmarks
 
@@ -60,7 +60,9 @@ def main() -> None:
     if not args.assemble:
         q = args.quick
         run("bench_speed.py", *(["--draws", "300"] if q else []))
-        run("bench_accuracy.py", *(["--seeds", "1", "--draws", "300"] if q else ["--seeds", "3"]))
+        run("bench_accuracy.py", "--no-flat", *(["--seeds", "1", "--draws", "300"] if q else ["--seeds", "3"]))
+        run("bench_accuracy.py", "--name", "accuracy_vs_flat", "--seeds", "1", *(["--draws", "300"] if q else []))
+        run("bench_recovery.py", *(["--seeds", "1", "--draws", "300"] if q else ["--seeds", "3"]))
         run("bench_experiments.py", "--seeds", "10")
         run("bench_discovery.py", *(["--quick"] if q else []), "--write", str(RESULTS / "discovery.md"))
     print(f"wrote {assemble()}", file=sys.stderr)

@@ -32,7 +32,7 @@ START = "2022-01-03"
 N_GEOS = 20
 #: (alpha, l_max) of the geometric adstock on each spend edge, by period.
 WEEKLY_ADSTOCK = {"ppc_spend": (0.3, 4), "social_spend": (0.4, 4), "brand_spend": (0.7, 12)}
-DAILY_ADSTOCK = {"ppc_spend": (0.3, 4), "social_spend": (0.6, 7), "brand_spend": (0.95, 56)}
+DAILY_ADSTOCK = {"ppc_spend": (0.15, 3), "social_spend": (0.6, 7), "brand_spend": (0.95, 56)}
 
 
 def _graph(latent_demand: bool, linear: bool, adstocks: dict[str, tuple[float, int]] = WEEKLY_ADSTOCK) -> CausalGraph:
@@ -257,7 +257,7 @@ def switchback_raw_estimate(raw: pd.DataFrame, measured: list[str], per: int, wa
 
 
 def add_daily_switchback(world: World, name: str, start_day: int, n_days: int, rng: np.random.Generator, *,
-                         use: str = "calibrate", block_days: tuple[int, int] = (1, 3)) -> None:
+                         use: str = "calibrate", block_days: tuple[int, int] = (2, 4)) -> None:
     """PPC switched on/off in blocks of whole days inside the *daily* world.
 
     The raw data are the daily world under do(ppc_spend = 0 on the off-days) with
