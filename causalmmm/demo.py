@@ -15,32 +15,6 @@ from typing import Any, Callable
 from causalmmm.errors import RunError
 
 
-EXAMPLE_PRESET, EXAMPLE_SEED = "search", 1
-
-
-def regenerate_example(package_dir: str | Path | None = None, repo_experiments: str | Path | None = None) -> list[str]:
-    """Rewrite the bundled example (deterministic: preset ``search``, seed 1).
-
-    ``python -c "from causalmmm.demo import regenerate_example; regenerate_example()"``
-    rewrites ``causalmmm/example/`` and, from a checkout, ``experiments/``.
-    """
-    from causalmmm.simulate import simulate_world, write
-
-    world = simulate_world(EXAMPLE_PRESET, EXAMPLE_SEED)
-    target = Path(package_dir) if package_dir else example_dir()
-    files = write(world, target)
-    if repo_experiments is None:
-        candidate = Path(__file__).resolve().parents[1] / "experiments"
-        repo_experiments = candidate if candidate.parent.joinpath("pyproject.toml").exists() else None
-    if repo_experiments is not None:
-        dst = Path(repo_experiments)
-        dst.mkdir(parents=True, exist_ok=True)
-        for name in files:
-            if name == "experiments.yaml" or name in world.raw_files:
-                shutil.copyfile(target / name, dst / name)
-    return files
-
-
 def example_dir() -> Path:
     """The bundled example world (data.csv, graph.dot, experiments.yaml, truth.json)."""
     return Path(str(resources.files("causalmmm") / "example"))

@@ -30,6 +30,7 @@ N_WEEKS = 156
 N_DAYS = 728
 START = "2022-01-03"
 N_GEOS = 20
+GEO_IDIOSYNCRATIC = 0.15  # share of each node's noise variance that is geo-specific in the `geo` preset
 #: (alpha, l_max) of the geometric adstock on each spend edge, by period.
 WEEKLY_ADSTOCK = {"ppc_spend": (0.3, 4), "social_spend": (0.4, 4), "brand_spend": (0.7, 12)}
 DAILY_ADSTOCK = {"ppc_spend": (0.15, 3), "social_spend": (0.6, 7), "brand_spend": (0.95, 56)}
@@ -152,8 +153,8 @@ def _geo_world(seed: int, n_geos: int = N_GEOS) -> World:
 
     Spend and demand are decided nationally and allocated by share (PPC budgets
     follow national demand with national jitter), so every geo input is s_g times
-    the national one; each geo draws its own mediator and sales noise (sd ∝ √s_g)
-    and the national noise is their sum.
+    the national one; mediator and sales noise is a national shock shared by share plus a
+    geo-specific shock (sd ∝ √s_g), and the national noise is the sum over geos.
     """
     rng = np.random.default_rng(seed)
     T = N_WEEKS
@@ -162,7 +163,11 @@ def _geo_world(seed: int, n_geos: int = N_GEOS) -> World:
     shares = rng.dirichlet(np.full(n_geos, 8.0))
     names = [f"geo_{i + 1:02d}" for i in range(n_geos)]
     budget_nodes = {"ppc_spend"}  # spend set nationally: the geo's noise is its share of the national jitter
-    geo_noise = [{m.node: (s * national_noise[m.node] if m.node in budget_nodes else rng.normal(0.0, m.noise_sd * np.sqrt(s), T))
+    # mediator/sales noise: a national shock shared by share (85 % of the variance) plus an idiosyncratic
+    # geo shock (sd ∝ √s_g); the national noise is the sum, with about the national sd
+    common = {m.node: rng.normal(0.0, m.noise_sd * np.sqrt(1 - GEO_IDIOSYNCRATIC), T) for m in mechs}
+    geo_noise = [{m.node: (s * national_noise[m.node] if m.node in budget_nodes
+                           else s * common[m.node] + rng.normal(0.0, m.noise_sd * np.sqrt(GEO_IDIOSYNCRATIC * s), T))
                   for m in mechs} for s in shares]
     noise = {m.node: (national_noise[m.node] if m.node in budget_nodes else np.sum([gn[m.node] for gn in geo_noise], axis=0)) for m in mechs}
     dates = pd.date_range(START, periods=T, freq="W-MON")
