@@ -130,13 +130,21 @@ def graph_identify(graph_file: Path, as_json: bool) -> None:
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--date-column", default="date", show_default=True)
 @click.option("--force", is_flag=True, help="Overwrite OUT.dot.")
+@click.option("--compare", "compare_file", type=click.Path(dir_okay=False, path_type=Path), help="With --graph: draw declared and discovered side by side (.png/.pdf/.svg).")
 @json_option
-def graph_discover(data_file: Path, prior_file: Path | None, output: Path, outcome: str | None, method: str, n_bootstrap: int, alpha: float, seed: int, date_column: str, force: bool, as_json: bool) -> None:
+def graph_discover(data_file: Path, prior_file: Path | None, output: Path, outcome: str | None, method: str, n_bootstrap: int, alpha: float, seed: int, date_column: str, force: bool, compare_file: Path | None, as_json: bool) -> None:
     """Discover a draft graph from data with causal-learn and role tiers."""
     from causalmmm.api import discover_graph
 
+    if compare_file is not None and prior_file is None:
+        raise click.UsageError("--compare needs --graph PRIOR")
     result, diff = discover_graph(data_file, prior_file, output, outcome=outcome, method=method, n_bootstrap=n_bootstrap,
                                   alpha=alpha, seed=seed, date_column=date_column, force=force, show_progress=progress_enabled())
+    if compare_file is not None:
+        from causalmmm.graph.discover import draw_side_by_side
+        from causalmmm.graph.io import load_graph
+
+        say(f"wrote {draw_side_by_side(load_graph(prior_file), result, compare_file)}")
     payload = result.to_dict()
     if diff is not None:
         payload["diff"] = diff

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 import xml.dom.minidom
 
 import pytest
@@ -190,3 +191,15 @@ def test_html_special_names_are_escaped(tmp_path, no_dot_on_path):
     import pygraphviz as pgv
 
     assert set(pgv.AGraph(string=dot_text).nodes()) >= set(g.nodes)  # the styled DOT re-parses
+
+
+def test_side_by_side_comparison(tmp_path):
+    from causalmmm.graph import load_graph
+    from causalmmm.graph.draw import draw_side_by_side
+
+    g = load_graph(Path(__file__).resolve().parents[1] / "graphs" / "marketing.dot")
+    other = g.copy().remove_edge("ppc_clicks", "seo_clicks")
+    out = draw_side_by_side(g, other, tmp_path / "cmp.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(GraphError, match="use .png, .pdf or .svg"):
+        draw_side_by_side(g, other, tmp_path / "cmp.gif")

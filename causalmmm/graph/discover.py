@@ -628,8 +628,4 @@ def draw_side_by_side(prior: CausalGraph, result: DiscoveryResult, path: Any) ->
         from causalmmm.errors import NotBuiltYetError
 
         raise NotBuiltYetError("drawing is not built yet", hint="use result.to_dot() and any Graphviz viewer") from None
-    if hasattr(_draw, "draw_side_by_side"):
-        return _draw.draw_side_by_side(prior, result.graph, path)
-    from causalmmm.errors import NotBuiltYetError
-
-    raise NotBuiltYetError("side-by-side drawing is not built yet", hint="draw each graph with draw_graph")
+    return _draw.draw_side_by_side(prior, result.graph, path)

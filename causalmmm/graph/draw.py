@@ -396,3 +396,43 @@ def draw_graph(
 def render_svg(graph: CausalGraph, *, effects: Mapping[tuple[str, str], float] | None = None) -> str:
     """The drawing as SVG text (what Jupyter shows for a ``CausalGraph``)."""
     return _render(to_agraph(graph, effects=effects), "svg").decode("utf-8")
+
+
+def side_by_side_figure(left: CausalGraph, right: CausalGraph, *, titles: tuple[str, str] = ("declared", "discovered")):
+    """A matplotlib figure with two graph pictures next to each other (returned, not saved)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.image as mpimg
+    import matplotlib.pyplot as plt
+
+    images = [mpimg.imread(io.BytesIO(_render(to_agraph(g, title=t), "png")), format="png") for g, t in zip((left, right), titles)]
+    widths = [img.shape[1] for img in images]
+    height = max(img.shape[0] for img in images)
+    fig, axes = plt.subplots(1, 2, figsize=(sum(widths) / 100, height / 100 + 0.4), gridspec_kw={"width_ratios": widths})
+    for ax, img in zip(axes, images):
+        ax.imshow(img)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def draw_side_by_side(left: CausalGraph, right: CausalGraph, path: str | Path, *,
+                      titles: tuple[str, str] = ("declared", "discovered")) -> Path:
+    """Save the two graphs side by side (.png, .pdf or .svg), atomically."""
+    import io
+
+    p = Path(path)
+    fmt = {".png": "png", ".pdf": "pdf", ".svg": "svg"}.get(p.suffix.lower())
+    if fmt is None:
+        raise GraphError(f"cannot draw a comparison to a {p.suffix or 'suffix-less'} file", where=str(p), hint="use .png, .pdf or .svg")
+    import matplotlib.pyplot as plt
+
+    fig = side_by_side_figure(left, right, titles=titles)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=100)
+    plt.close(fig)
+    atomic_write_bytes(p, buf.getvalue())
+    return p
