@@ -114,7 +114,9 @@ def main() -> None:
         summary.append([preset, method, channel, len(sel), f"{100 * np.median([abs(r['err']) for r in sel]):.1f}%",
                         f"{100 * max(abs(r['err']) for r in sel):.1f}%", f"{sum(r['covered'] for r in sel)}/{len(sel)}",
                         float(np.median([r["width"] for r in sel])), float(np.median([r["seconds"] for r in sel]))])
-    text = header("Accuracy: total ROAS per channel against ground truth", command_line())
+    title = ("Accuracy: total ROAS per channel against ground truth" if args.no_flat
+             else "Accuracy head-to-head: causalmmm and pymc-marketing's flat MMM, same worlds, same run")
+    text = header(title, command_line())
     text += ("Goals: within 5% with the confounder observed (`search`), within 15% with it latent plus experiments "
              "(`search_latent`, calibrated), 94% HDI coverage >= 90%.\n\n"
              + table(["world", "method", "quantity", "seeds", "median |error|", "max |error|", "HDI covers truth", "median HDI width", "median fit s"], summary)
