@@ -136,6 +136,10 @@ def test_effects_report_json_keys():
     assert ("total", None) in kinds and ("direct", None) in kinds and ("indirect", "m1 -> m2") in kinds
     for e in rep["effects"]:
         assert set(e) >= {"treatment", "kind", "via", "roas", "contribution"}
+    over = rep["channels"]["x"]["contribution_over_time"]
+    assert len(over["dates"]) == len(over["mean"]) == scm.spec.n_periods
+    total = next(e for e in rep["effects"] if e["kind"] == "total")["contribution"]["mean"]
+    assert sum(over["mean"]) == pytest.approx(total, rel=1e-9)
 
 
 def test_response_curve_is_linear_in_a_linear_world():

@@ -74,7 +74,8 @@ class ChannelEffects:
 class EffectsReport:
     outcome: str
     channels: list[ChannelEffects]
-    dates: list[str]
+    dates: list[str]  # the window the effects are summed over
+    all_dates: list[str] = field(default_factory=list)  # every data period (contributions over time)
 
     def to_dict(self) -> dict[str, Any]:
         effects = []
@@ -85,10 +86,17 @@ class EffectsReport:
             ch.treatment: {
                 "spend": ch.spend, "mroas": ch.mroas.to_dict(), "cannibalisation": ch.cannibalisation,
                 "mediator_changes": {k: v.to_dict() for k, v in ch.mediator_changes.items()},
+                "contribution_over_time": self.over_time(ch),
             }
             for ch in self.channels
         }
         return {"outcome": self.outcome, "effects": effects, "channels": extra}
+
+    def over_time(self, ch: "ChannelEffects") -> dict[str, list]:
+        """Per-period contribution (factual − do(channel = 0)): posterior mean and 94% HDI per date."""
+        per = [Summary.of(ch.contribution_over_time[:, t]) for t in range(ch.contribution_over_time.shape[1])]
+        return {"dates": list(self.all_dates), "mean": [p.mean for p in per], "hdi_low": [p.hdi_low for p in per],
+                "hdi_high": [p.hdi_high for p in per]}
 
     def to_text(self) -> str:
         lines = [f"effects on {self.outcome} over the data period (94% HDI)"]
@@ -171,7 +179,8 @@ def effects(scm: PosteriorSCM, channels: Sequence[str] | None = None, *, outcome
     chans = list(channels) if channels is not None else _spend_channels(scm)
     mask = scm.window(start, end)
     rows = [channel_effects(scm, c, outcome=outcome, start=start, end=end) for c in chans]
-    return EffectsReport(outcome or scm.spec.outcome, rows, [str(d.date()) for d in scm.data.dates[mask]])
+    return EffectsReport(outcome or scm.spec.outcome, rows, [str(d.date()) for d in scm.data.dates[mask]],
+                         [str(d.date()) for d in scm.data.dates])
 
 
 def _spend_channels(scm: PosteriorSCM) -> list[str]:

@@ -41,7 +41,9 @@ class Allocation:
         for c in self.allocation:
             lines.append(f"  {c:<16} {self.current_allocation[c]:>12,.0f} -> {self.allocation[c]:>12,.0f}")
         e, cur = self.expected_outcome, self.current_outcome
-        lines.append(f"expected outcome {e.mean:,.0f} [{e.hdi_low:,.0f}, {e.hdi_high:,.0f}] vs current {cur.mean:,.0f} [{cur.hdi_low:,.0f}, {cur.hdi_high:,.0f}]")
+        current = (f"{cur.mean:,.0f} (observed)" if cur.hdi_low == cur.hdi_high
+                   else f"{cur.mean:,.0f} [{cur.hdi_low:,.0f}, {cur.hdi_high:,.0f}]")
+        lines.append(f"expected outcome {e.mean:,.0f} [{e.hdi_low:,.0f}, {e.hdi_high:,.0f}] vs current allocation {current}")
         return "\n".join(lines)
 
 
