@@ -13,7 +13,6 @@ import json
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -62,7 +61,7 @@ def part(name: str, draws: int, seed: int) -> dict:
         from causalmmm.model.equations import param_name
         from causalmmm.query.do import PosteriorSCM, parse_do, query
         from causalmmm.query.optimize import optimize_budget
-        from causalmmm.spec import build_spec, edge_default_priors
+        from causalmmm.spec import build_spec
 
         data = load_data(world.data).validate_against(world.graph)
         spec = build_spec(world.graph, data)

@@ -79,8 +79,7 @@ def predict_experiment(scm: PosteriorSCM, e: Experiment) -> np.ndarray:
     mask = scm.window(str(e.start.date()), str(e.end.date()))
     S, T = scm.n_draws, scm.spec.n_periods
     fact = {k: np.broadcast_to(v, (S, T)) for k, v in scm.series.items()}
-    params = {n.name: scm._params[n.name] for n in scm.spec.nodes}
-    return np.broadcast_to(np.asarray(contrast(scm.spec, params, fact, e, mask, scm.features, np), dtype=float), (S,))
+    return np.broadcast_to(np.asarray(contrast(scm.spec, scm.node_params, fact, e, mask, scm.features, np), dtype=float), (S,))
 
 
 def validate_experiments(scm: PosteriorSCM, experiments: Sequence[Experiment], calibrated: Iterable[str] = ()) -> ValidationReport:

@@ -7,7 +7,7 @@ import pytensor
 import pytest
 
 from causalmmm.errors import ExperimentError
-from causalmmm.experiments.calibrate import calibration_ties, contrast, involved_nodes
+from causalmmm.experiments.calibrate import calibration_ties, involved_nodes
 from causalmmm.experiments.schema import check_against, experiments_from_yaml, experiments_to_yaml
 from causalmmm.model.build import build_model
 from causalmmm.model.fit import fit_blocks
@@ -124,3 +124,29 @@ def test_calibration_contrast_equals_query_engine(example_graph, random_data):
     np.testing.assert_allclose(engine, symbolic, rtol=1e-9)
     assert symbolic < 0  # switching PPC off lowers PPC clicks more than SEO gains
     assert "experiment|ppc_switchback" in {v.name for v in model.observed_RVs}
+
+
+def test_analysis_error_paths(tmp_path):
+    from causalmmm.experiments.analyze import analyze_experiments
+
+    def one(extra: str, raw: str | None, name: str = "raw.csv"):
+        text = ("experiments:\n  - name: sb\n    design: switchback\n    treatment: ppc_spend\n    measured: [ppc_clicks]\n"
+                "    start: 2022-04-04\n    end: 2022-05-30\n    data: raw.csv\n" + extra)
+        if raw is not None:
+            (tmp_path / name).write_text(raw)
+        return experiments_from_yaml(text, "e.yaml")
+
+    with pytest.raises(ExperimentError, match="raw data file not found"):
+        analyze_experiments(one("", None), tmp_path)
+    with pytest.raises(ExperimentError, match="needs an on/off column"):
+        analyze_experiments(one("", "timestamp,ppc_clicks\n2022-04-04,1\n"), tmp_path)
+    with pytest.raises(ExperimentError, match="must contain both 0 \\(off\\) and 1 \\(on\\)"):
+        analyze_experiments(one("", "timestamp,ppc_on,ppc_clicks\n2022-04-04,1,1\n2022-04-05,1,2\n"), tmp_path)
+    with pytest.raises(ExperimentError, match="lacks measured column"):
+        analyze_experiments(one("", "timestamp,ppc_on,seo_clicks\n2022-04-04,1,1\n2022-04-05,0,2\n"), tmp_path)
+    geo = experiments_from_yaml(
+        "experiments:\n  - name: g\n    design: geo_lift\n    treatment: brand_spend\n    measured: sales\n"
+        "    start: 2022-04-04\n    end: 2022-05-30\n    data: geo.csv\n    treated: [geo_99]\n", "e.yaml")
+    (tmp_path / "geo.csv").write_text("date,geo,sales\n2022-01-03,geo_01,1\n")
+    with pytest.raises(ExperimentError, match="treated geo\\(s\\) not in the panel: geo_99"):
+        analyze_experiments(geo, tmp_path)

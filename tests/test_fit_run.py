@@ -9,7 +9,6 @@ import pytest
 
 from causalmmm.errors import RunError
 from causalmmm.fileio import atomic_directory
-from causalmmm.graph import save_graph
 from causalmmm.model.equations import param_name
 from causalmmm.model.fit import SamplerConfig, fit_model
 from causalmmm.model.run import load_run, write_run
@@ -21,7 +20,6 @@ from test_query import BETAS, linear_world
 @pytest.fixture(scope="module")
 def fitted():
     scm, _ = linear_world(T=104, seed=2)
-    graph_nodes = scm.spec
     fit = fit_model(scm.spec, scm.data, SamplerConfig(draws=300, tune=300, chains=2, seed=3))
     return scm, fit
 

@@ -11,7 +11,7 @@ from causalmmm.errors import QueryError
 from causalmmm.graph import CausalGraph
 from causalmmm.model.equations import param_name
 from causalmmm.query.do import Intervention, PosteriorSCM, parse_do, query
-from causalmmm.query.effects import causal_paths, channel_effects, effects, response_curve
+from causalmmm.query.effects import channel_effects, effects, response_curve
 from causalmmm.query.optimize import optimize_budget, parse_bounds_args
 from causalmmm.spec import build_spec
 

@@ -7,8 +7,8 @@ lossless; :meth:`CausalGraph.edge` resolves the defaults of CONTRACT.md §1.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Iterable
 
 import networkx as nx
 

@@ -34,7 +34,6 @@ from typing import Any, Sequence
 
 import networkx as nx
 import numpy as np
-import pandas as pd
 
 from causalmmm.errors import DataError, GraphError
 from causalmmm.graph.causal_graph import CausalGraph

@@ -19,7 +19,6 @@ from typing import Any
 
 import arviz as az
 import numpy as np
-import pandas as pd
 
 from causalmmm.data import Dataset, load_data
 from causalmmm.errors import RunError

@@ -143,6 +143,11 @@ class PosteriorSCM:
     def subset(self, idx: np.ndarray) -> "PosteriorSCM":
         return PosteriorSCM(self.spec, self.data, {k: v[idx] for k, v in self.draws.items()}, self.spend_nodes)
 
+    @property
+    def node_params(self) -> Mapping[str, Mapping[str, Any]]:
+        """Nested parameter draws per modelled node, as ``node_mean`` takes them."""
+        return self._params
+
     # ---------------------------------------------------------------- pieces
     def mean(self, node: str, parents: Mapping[str, np.ndarray]) -> np.ndarray:
         """Structural mean of ``node`` (scaled) for the given parent series, (S, T)."""

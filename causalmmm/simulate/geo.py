@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from causalmmm.simulate.world import Intervention, Mechanism, Term, World, normalise_intervention
+from causalmmm.simulate.world import Intervention, Mechanism, World, normalise_intervention
 
 
 def scale_mechanism(m: Mechanism, share: float) -> Mechanism:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from causalmmm.errors import DataError
 from causalmmm.graph.causal_graph import CausalGraph
-from causalmmm.simulate.geo import GeoPanel, geo_intervention, scale_mechanism
+from causalmmm.simulate.geo import GeoPanel, scale_mechanism
 from causalmmm.simulate.world import Mechanism, Term, World
 
 N_WEEKS = 156
@@ -371,31 +371,27 @@ def _with_standard_experiments(world: World, seed: int) -> World:
     """The four experiments of experiments.yaml (search, search_latent, linear)."""
     rng = np.random.default_rng(seed + 10_000)
     add_switchback(world, "ppc_switchback", 60, 8, rng)
-    add_geo_test(world, "brand_geo_dark", "brand_spend", "off", _brand_on_start(world, 90), 6, rng)
+    add_geo_test(world, "brand_geo_dark", "brand_spend", "off", _brand_start(world, 90, on=True), 6, rng)
     add_lift_test(world, "social_lift", "social_spend", 100, 8, rng)
     add_lift_test(world, "ppc_go_dark", "ppc_spend", 120, 6, rng, use="holdout")
     return world
 
 
-def _brand_on_start(world: World, after: int) -> int:
-    """First period at or after ``after`` with brand spend on (so a go-dark test has something to switch off)."""
-    on = np.flatnonzero(world.exogenous["brand_spend"] > 0)
-    return int(on[np.searchsorted(on, after)]) if np.any(on >= after) else after
-
-
-def _brand_off_start(world: World, after: int) -> int:
-    off = np.flatnonzero(world.exogenous["brand_spend"] == 0)
-    return int(off[np.searchsorted(off, after)]) if np.any(off >= after) else after
+def _brand_start(world: World, after: int, *, on: bool) -> int:
+    """First period at or after ``after`` with brand spend on (a go-dark test needs spend to switch off) or off (go-live)."""
+    brand = world.exogenous["brand_spend"]
+    periods = np.flatnonzero(brand > 0 if on else brand == 0)
+    return int(periods[np.searchsorted(periods, after)]) if np.any(periods >= after) else after
 
 
 def _geo_experiments(world: World, seed: int) -> World:
     """The ``geo`` preset: switchback and lift tests on the national world, geo tests on the geo worlds."""
     rng = np.random.default_rng(seed + 10_000)
     add_switchback(world, "ppc_switchback", 60, 8, rng)
-    add_panel_geo_test(world, "brand_geo_dark", "brand_spend", "off", _brand_on_start(world, 90), 8, rng)
+    add_panel_geo_test(world, "brand_geo_dark", "brand_spend", "off", _brand_start(world, 90, on=True), 8, rng)
     add_lift_test(world, "social_lift", "social_spend", 100, 8, rng)
     add_lift_test(world, "ppc_go_dark", "ppc_spend", 120, 6, rng, use="holdout")
-    add_panel_geo_test(world, "brand_geo_live", "brand_spend", ("set", 40_000.0), _brand_off_start(world, 30), 3, rng, use="holdout")
+    add_panel_geo_test(world, "brand_geo_live", "brand_spend", ("set", 40_000.0), _brand_start(world, 30, on=False), 3, rng, use="holdout")
     return world
 
 
@@ -403,7 +399,7 @@ def _daily_experiments(world: World, seed: int) -> World:
     """The ``daily`` preset: a switchback of whole days (8 weeks), a brand geo test, social and PPC lift tests."""
     rng = np.random.default_rng(seed + 10_000)
     add_daily_switchback(world, "ppc_switchback", 7 * 40, 7 * 8, rng)
-    add_geo_test(world, "brand_geo_dark", "brand_spend", "off", _brand_on_start(world, 7 * 60), 7 * 6, rng)
+    add_geo_test(world, "brand_geo_dark", "brand_spend", "off", _brand_start(world, 7 * 60, on=True), 7 * 6, rng)
     add_lift_test(world, "social_lift", "social_spend", 7 * 70, 7 * 8, rng)
     add_lift_test(world, "ppc_go_dark", "ppc_spend", 7 * 85, 7 * 6, rng, use="holdout")
     return world
