@@ -178,6 +178,24 @@ def run_optimize(run_dir: str | Path, budget: float, *, periods: int | None = No
     return optimize_budget(_scm(run_dir), budget, periods=periods, bounds=parse_bounds_args(bounds))
 
 
+def run_report(run_dir: str | Path, output: str | Path, *, experiments: str | Path | None = None, force: bool = False,
+               show_progress: bool = False) -> Path:
+    """Write the self-contained HTML report of a run atomically; return its path."""
+    from causalmmm.model.run import load_run
+    from causalmmm.report import render_report
+
+    out = Path(output)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise RunError("the report is an HTML file", where=str(out), hint="name the output like report.html")
+    if out.exists() and not force:
+        raise RunError("output already exists", where=str(out), hint="pass --force to overwrite or choose another path")
+    run = load_run(run_dir)
+    exps = load_checked_experiments(experiments, run.graph, run.data) if experiments is not None else None
+    progress = (lambda msg: print(msg, file=sys.stderr)) if show_progress else None
+    atomic_write_text(out, render_report(run, exps, progress=progress))
+    return out
+
+
 def simulate(preset: str, output: str | Path, *, seed: int = 0, force: bool = False) -> list[str]:
     """Write a ground-truth world directory atomically; return the file names."""
     from causalmmm.simulate import write_world

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import click
 
-from causalmmm.errors import CausalMMMError, NotBuiltYetError
+from causalmmm.errors import CausalMMMError
 
 # ------------------------------------------------------------------ helpers
 
@@ -52,10 +52,6 @@ def _json_default(obj: Any) -> Any:
 def progress_enabled() -> bool:
     """Progress bars only on an interactive stderr and without --quiet."""
     return not _State.quiet and sys.stderr.isatty()
-
-
-def not_built(feature: str, issue: int) -> None:
-    raise NotBuiltYetError(f"{feature} is not built yet", hint=f"it is planned in issue {issue}; nothing was computed")
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
@@ -287,10 +283,16 @@ def validate_cmd(run_dir: Path, experiments_file: Path, as_json: bool) -> None:
 
 @cli.command("report")
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def report_cmd(run_dir: Path, output: Path) -> None:
-    """Self-contained HTML report of a run."""
-    not_built("the HTML report", 8)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="report.html to write (atomically).")
+@click.option("--experiments", "experiments_file", type=click.Path(dir_okay=False, path_type=Path), help="Add predicted vs measured for these experiments.")
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT.")
+@json_option
+def report_cmd(run_dir: Path, output: Path, experiments_file: Path | None, force: bool, as_json: bool) -> None:
+    """Self-contained HTML report of a run, with a plain-language summary."""
+    from causalmmm.api import run_report
+
+    path = run_report(run_dir, output, experiments=experiments_file, force=force, show_progress=progress_enabled())
+    emit({"report": str(path)}, as_json, f"wrote {path}")
 
 
 # ---------------------------------------------------------------- simulate

@@ -55,15 +55,9 @@ def test_missing_file_and_usage_errors(tmp_path, capsys):
     assert code != 0 and err.count("\n") == 1
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["report", "run", "-o", "r.html"],
-    ],
-)
-def test_unbuilt_commands_say_so(args, capsys):
-    code, out, err = run_cli(args, capsys)
-    assert code == 3 and "not built yet" in err and out == ""
+def test_report_on_a_path_that_is_not_a_run(tmp_path, capsys):
+    code, out, err = run_cli(["report", str(tmp_path / "nope"), "-o", str(tmp_path / "r.html")], capsys)
+    assert code != 0 and "not a run directory" in err and err.count("\n") == 1 and not (tmp_path / "r.html").exists()
 
 
 def test_query_on_a_path_that_is_not_a_run(tmp_path, capsys):

@@ -472,6 +472,11 @@ class IdentificationReport:
             "nodes": [m.to_dict() for m in self.nodes],
         }
 
+    def _repr_html_(self) -> str:
+        from causalmmm.report.tables import identification_table
+
+        return identification_table(self.to_dict()).to_html()
+
     def to_text(self) -> str:
         lines = [f"Identification of each channel's total effect on {self.outcome}", ""]
         for c in self.channels:

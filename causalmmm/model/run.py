@@ -48,6 +48,11 @@ class Run:
         """Every parameter flattened over (chain, draw)."""
         return FitResult(self.blocks, self.idata, [], None, 0.0).posterior_draws()  # type: ignore[arg-type]
 
+    def _repr_html_(self) -> str:
+        from causalmmm.report.tables import diagnostics_table
+
+        return diagnostics_table(self.summary).to_html()
+
     def summary_text(self) -> str:
         s = self.summary
         lines = [f"fitted {len(s['nodes'])} submodels in {len(s['blocks'])} blocks in {s['fit_seconds']:.1f} s "

@@ -263,6 +263,11 @@ class QueryResult:
             "delta": self.delta.to_dict(), "baseline": self.baseline.to_dict(), "intervened": self.intervened.to_dict(),
         }
 
+    def _repr_html_(self) -> str:
+        from causalmmm.report.tables import query_table
+
+        return query_table(self.to_dict()).to_html()
+
     def to_text(self) -> str:
         d = self.delta
         what = ", ".join(f"{iv.node}{'*=' if iv.kind == 'scale' else '='}{iv.value:g}" for iv in self.interventions)

@@ -92,6 +92,11 @@ class EffectsReport:
         }
         return {"outcome": self.outcome, "effects": effects, "channels": extra}
 
+    def _repr_html_(self) -> str:
+        from causalmmm.report.tables import effects_table
+
+        return effects_table(self.to_dict()).to_html()
+
     def over_time(self, ch: "ChannelEffects") -> dict[str, list]:
         """Per-period contribution (factual − do(channel = 0)): posterior mean and 94% HDI per date."""
         per = [Summary.of(ch.contribution_over_time[:, t]) for t in range(ch.contribution_over_time.shape[1])]
@@ -208,14 +213,16 @@ def response_curve(scm: PosteriorSCM, channel: str, factors: Sequence[float] = (
     return {"channel": channel, "outcome": out, "points": rows}
 
 
+def edge_contributions(effects_dict: dict[str, Any]) -> dict[tuple[str, str], float]:
+    """Posterior-mean contribution carried by each spend channel's first edge, from ``EffectsReport.to_dict()``."""
+    out: dict[tuple[str, str], float] = {}
+    for e in effects_dict["effects"]:
+        if e["kind"] in ("direct", "indirect") and e.get("path"):
+            u, v = e["path"][0], e["path"][1]
+            out[(u, v)] = out.get((u, v), 0.0) + e["contribution"]["mean"]
+    return out
+
+
 def edge_effects(run: Any) -> dict[tuple[str, str], float]:
     """Posterior-mean total contribution per spend edge, for `graph draw --run`."""
-    scm = PosteriorSCM.from_run(run, max_draws=200)
-    rep = effects(scm)
-    out: dict[tuple[str, str], float] = {}
-    for ch in rep.channels:
-        for e in ch.paths:
-            if e.path:
-                u, v = e.path[0], e.path[1]
-                out[(u, v)] = out.get((u, v), 0.0) + e.contribution.mean
-    return out
+    return edge_contributions(effects(PosteriorSCM.from_run(run, max_draws=200)).to_dict())

@@ -36,6 +36,11 @@ class Allocation:
                 "expected_outcome": self.expected_outcome.to_dict(), "current_allocation": self.current_allocation,
                 "current_outcome": self.current_outcome.to_dict(), "success": self.success, "message": self.message}
 
+    def _repr_html_(self) -> str:
+        from causalmmm.report.tables import allocation_table
+
+        return allocation_table(self.to_dict()).to_html()
+
     def to_text(self) -> str:
         lines = [f"budget {self.budget:,.0f} per period over the last {self.periods} periods"]
         for c in self.allocation:
