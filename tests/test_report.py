@@ -112,3 +112,18 @@ def test_report_cli_refuses_to_overwrite_and_needs_html(tmp_path, capsys):
     code = main(["report", str(tmp_path), "-o", str(tmp_path / "r.pdf")])
     err = capsys.readouterr().err
     assert code != 0 and "HTML" in err and err.count("\n") == 1 and not (tmp_path / "r.pdf").exists()
+
+
+@pytest.mark.skipif(__import__("causalmmm.report.screenshot", fromlist=["find_browser"]).find_browser() is None,
+                    reason="needs Debian's chromium (apt-get install chromium)")
+def test_screenshot_in_headless_chromium(report_data, tmp_path):
+    from PIL import Image
+
+    from causalmmm.report.screenshot import screenshot
+
+    page = tmp_path / "r.html"
+    page.write_text(render_html(report_data))
+    shot = screenshot(page, tmp_path / "r.png", height=5000)
+    img = Image.open(shot)
+    assert img.width == 1200 and 1500 < img.height < 5000  # the blank bottom is trimmed
+    assert len(set(img.convert("L").resize((60, 200)).getdata())) > 20  # not a blank page
