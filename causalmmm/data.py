@@ -65,7 +65,10 @@ class Dataset:
 
     def validate_against(self, graph: "CausalGraph") -> "Dataset":
         """Check columns and spend signs against the graph; extra columns become warnings."""
-        warnings = list(self.warnings) + graph.check_columns(self.frame.columns)
+        try:
+            warnings = list(self.warnings) + graph.check_columns(self.frame.columns)
+        except DataError as exc:
+            raise DataError(exc.what, where=exc.where or self.source, hint=exc.hint) from None
         for node in graph.spend_nodes:
             col = self.frame[node]
             if (col < 0).any():

@@ -29,10 +29,36 @@ def read_text(path: str | Path, error: type[CausalMMMError], what: str) -> str:
         raise error(f"cannot read {what} file ({exc.strerror})", where=str(p)) from None
 
 
+class _StrictSafeLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses duplicate mapping keys (plain YAML keeps the last one silently)."""
+
+
+def _construct_mapping_no_duplicates(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` may be overridden by explicit keys
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+        except TypeError:  # an unhashable key: let the safe constructor report it
+            break
+        if duplicate:
+            raise yaml.constructor.ConstructorError(None, None, f"found duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping_no_duplicates)
+
+
 def load_yaml_text(text: str, source: str, error: type[CausalMMMError]) -> Any:
-    """Parse YAML with ``safe_load`` only; syntax errors carry the line and column."""
+    """Parse YAML safely (only plain data, no tags that build objects) and refuse duplicate keys.
+
+    Errors carry the line and column of the problem.
+    """
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else source
@@ -40,6 +66,8 @@ def load_yaml_text(text: str, source: str, error: type[CausalMMMError]) -> Any:
         hint = "fix the YAML syntax"
         if "constructor for the tag" in str(problem):
             hint = "tags such as !!python are not allowed; use plain YAML values"
+        elif "duplicate key" in str(problem):
+            hint = "each key may appear only once in a mapping; merge or rename the entries"
         raise error(f"invalid YAML ({problem})", where=where, hint=hint) from None
 
 

@@ -56,9 +56,35 @@ def _line_of(text: str, pattern: str) -> int | None:
     return None
 
 
+_NODE_STMT_RE = re.compile(r'(?:^|(?<=[\s;{]))("(?:[^"\\]|\\.)*"|[A-Za-z_][\w.]*)\s*\[([^\]]*)\]')
+_ROLE_RE = re.compile(r'(?:^|[\s,;])role\s*=\s*"?([^",;\s\]]*)"?')
+
+
+def _check_role_redeclarations(text: str, source: str) -> None:
+    """Graphviz silently keeps the last of two declarations of a node; two different roles are an error."""
+    roles: dict[str, tuple[str, int]] = {}
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("//")[0]
+        for m in _NODE_STMT_RE.finditer(line):
+            if line[: m.start(1)].rstrip().endswith(("->", "--")):
+                continue  # an edge's attribute list, not a node statement
+            role = _ROLE_RE.search(m.group(2))
+            if role is None:
+                continue
+            name = m.group(1).strip('"')
+            if name in ("graph", "node", "edge"):
+                continue
+            if name in roles and roles[name][0] != role.group(1):
+                first, first_line = roles[name]
+                raise GraphError(f"node {name!r} is declared twice with different roles ({first} on line {first_line}, {role.group(1)} here)",
+                                 where=f"{source}:{lineno}", hint="declare each node once, with one role")
+            roles.setdefault(name, (role.group(1), lineno))
+
+
 def graph_from_dot(text: str, source: str = "<dot>") -> CausalGraph:
     """Parse DOT text into a validated :class:`CausalGraph`."""
     agraph = _parse_dot_agraph(text, source)
+    _check_role_redeclarations(text, source)
     graph = CausalGraph(agraph.name or "marketing")
 
     def where_node(name: str) -> str:

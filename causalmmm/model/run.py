@@ -3,7 +3,9 @@
 Layout::
 
     RUN_DIR/
-      summary.json        diagnostics, settings, fingerprint, timings
+      summary.json        settings, data fingerprint, blocks, diagnostics: deterministic
+                          (the same inputs and seed give a byte-identical file)
+      provenance.json     what varies between identical fits: fit time, when, library versions
       spec.json           the ModelSpec
       graph.dot           the graph as declared
       data.csv            the validated data the model saw
@@ -12,8 +14,11 @@ Layout::
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
-from dataclasses import dataclass
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +48,7 @@ class Run:
     blocks: list[tuple[str, ...]]
     idata: list[az.InferenceData]
     summary: dict[str, Any]
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def posterior_draws(self) -> dict[str, np.ndarray]:
         """Every parameter flattened over (chain, draw)."""
@@ -55,7 +61,9 @@ class Run:
 
     def summary_text(self) -> str:
         s = self.summary
-        lines = [f"fitted {len(s['nodes'])} submodels in {len(s['blocks'])} blocks in {s['fit_seconds']:.1f} s "
+        secs = self.provenance.get("fit_seconds")
+        took = f" in {secs:.1f} s" if isinstance(secs, (int, float)) else ""
+        lines = [f"fitted {len(s['nodes'])} submodels in {len(s['blocks'])} blocks{took} "
                  f"({s['settings']['sampler']}{', fast' if s['settings']['fast'] else ''}) -> {self.path}"]
         for d in s["diagnostics"]:
             rh = "-" if d["r_hat_max"] is None else f"{d['r_hat_max']:.3f}"
@@ -70,7 +78,11 @@ class Run:
 
 
 def make_summary(graph: CausalGraph, spec: ModelSpec, data: Dataset, fit: FitResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The run's summary.json content (deterministic for the same inputs and seed, except timings)."""
+    """The run's summary.json content: deterministic for the same inputs and seed.
+
+    Anything that varies between two identical fits (timings, dates, versions) goes to
+    :func:`make_provenance` instead.
+    """
     cfg = fit.config
     return {
         "format_version": FORMAT_VERSION,
@@ -83,15 +95,42 @@ def make_summary(graph: CausalGraph, spec: ModelSpec, data: Dataset, fit: FitRes
         "blocks": [list(b) for b in fit.blocks],
         "diagnostics": [d.to_dict() for d in fit.diagnostics],
         "converged": all(not d.warnings for d in fit.diagnostics),
+        **(extra or {}),
+    }
+
+
+_VERSIONED = ("causalmmm", "pymc", "pytensor", "nutpie", "arviz", "numpy", "scipy", "pandas", "pymc-extras")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def make_provenance(fit: FitResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The run's provenance.json: what legitimately differs between two identical fits."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "fit_seconds": round(fit.seconds, 3),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": {p: _version(p) for p in _VERSIONED},
         **(extra or {}),
     }
 
 
 def write_run(path: str | Path, graph: CausalGraph, spec: ModelSpec, data: Dataset, fit: FitResult, *, force: bool = False,
-              extra: dict[str, Any] | None = None) -> Run:
-    """Write the run directory atomically; refuse to overwrite without ``force``."""
+              extra: dict[str, Any] | None = None, provenance: dict[str, Any] | None = None) -> Run:
+    """Write the run directory atomically; refuse to overwrite without ``force``.
+
+    ``extra`` is added to summary.json (it must be deterministic); ``provenance`` to
+    provenance.json (timings, paths and anything else that varies).
+    """
     summary = make_summary(graph, spec, data, fit, extra)
+    prov = make_provenance(fit, provenance)
     with atomic_directory(path, force=force, error=RunError) as stage:
         (stage / "graph.dot").write_text(graph_to_dot(graph))
         (stage / "spec.json").write_text(spec.to_json())
@@ -101,34 +140,71 @@ def write_run(path: str | Path, graph: CausalGraph, spec: ModelSpec, data: Datas
         (stage / "posterior").mkdir()
         for i, idata in enumerate(fit.idata):
             idata.to_netcdf(str(stage / "posterior" / f"block_{i:02d}.nc"), engine="h5netcdf")
-        (stage / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
-    return Run(Path(path), graph, spec, data, fit.blocks, fit.idata, summary)
+        (stage / "provenance.json").write_text(json.dumps(prov, indent=2, sort_keys=True) + "\n")
+        (stage / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    return Run(Path(path), graph, spec, data, fit.blocks, fit.idata, summary, prov)
+
+
+def _read_json(p: Path, name: str) -> Any:
+    try:
+        return json.loads((p / name).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunError(f"corrupt {name} ({' '.join(str(exc).split())})", where=str(p / name),
+                       hint="the run was damaged; refit with 'causalmmm fit ... -o RUN_DIR --force'") from None
+    except OSError as exc:
+        raise RunError(f"cannot read {name} ({exc.strerror})", where=str(p / name), hint="check the permissions, or refit") from None
 
 
 def load_run(path: str | Path) -> Run:
-    """Load a run directory written by :func:`write_run`."""
+    """Load a run directory written by :func:`write_run`; a damaged one is a one-line :class:`RunError`."""
     p = Path(path)
     if not p.is_dir():
         raise RunError("not a run directory (it does not exist or is a file)", where=str(p), hint="pass the -o directory of 'causalmmm fit'")
     missing = [f for f in _REQUIRED if not (p / f).exists()]
     if missing:
         raise RunError(f"not a run directory (missing {', '.join(missing)})", where=str(p), hint="pass the -o directory of 'causalmmm fit'")
-    try:
-        summary = json.loads((p / "summary.json").read_text())
-        spec = ModelSpec.from_dict(json.loads((p / "spec.json").read_text()))
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise RunError(f"corrupt run metadata ({exc})", where=str(p), hint="refit with 'causalmmm fit ... --force'") from None
+    refit = "the run was damaged; refit with 'causalmmm fit ... -o RUN_DIR --force'"
+    summary = _read_json(p, "summary.json")
+    if not isinstance(summary, dict):
+        raise RunError("corrupt summary.json (not a JSON object)", where=str(p / "summary.json"), hint=refit)
     if summary.get("format_version") != FORMAT_VERSION:
-        raise RunError(f"run format {summary.get('format_version')} is not supported (expected {FORMAT_VERSION})", where=str(p), hint="refit with this version")
+        raise RunError(f"run format {summary.get('format_version')} is not supported (expected {FORMAT_VERSION})", where=str(p / "summary.json"),
+                       hint="refit with this version of causalmmm")
+    try:
+        fingerprint = str(summary["data"]["fingerprint"])
+        blocks = [tuple(str(n) for n in b) for b in summary["blocks"]]
+        for key in ("nodes", "settings", "diagnostics"):
+            summary[key]  # noqa: B018 - presence check
+    except (KeyError, TypeError) as exc:
+        raise RunError(f"corrupt summary.json (bad or missing field {exc})", where=str(p / "summary.json"), hint=refit) from None
+    try:
+        spec = ModelSpec.from_dict(_read_json(p, "spec.json"))
+    except RunError:
+        raise
+    except Exception as exc:  # any malformed content: the file is not what write_run wrote
+        raise RunError(f"corrupt spec.json ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})", where=str(p / "spec.json"), hint=refit) from None
+    provenance = {}
+    if (p / "provenance.json").exists():  # informational only: a damaged one does not stop queries
+        try:
+            provenance = _read_json(p, "provenance.json")
+        except RunError:
+            provenance = {}
+        provenance = provenance if isinstance(provenance, dict) else {}
     graph = load_graph(p / "graph.dot")
     data = load_data(p / "data.csv").validate_against(graph)
-    if data.fingerprint() != summary["data"]["fingerprint"]:
-        raise RunError("data.csv does not match the fingerprint recorded at fit time", where=str(p), hint="the run was modified; refit")
-    blocks = [tuple(b) for b in summary["blocks"]]
+    if data.fingerprint() != fingerprint:
+        raise RunError("data.csv does not match the fingerprint recorded at fit time", where=str(p / "data.csv"), hint="the run was modified; refit")
+    if {n.name for n in spec.nodes} != {n for b in blocks for n in b}:
+        raise RunError("spec.json and summary.json disagree about the modelled nodes", where=str(p), hint=refit)
     idata = []
     for i in range(len(blocks)):
         f = p / "posterior" / f"block_{i:02d}.nc"
         if not f.exists():
-            raise RunError(f"missing posterior file {f.name}", where=str(p), hint="refit with --force")
-        idata.append(az.from_netcdf(str(f), engine="h5netcdf"))
-    return Run(p, graph, spec, data, blocks, idata, summary)
+            raise RunError(f"missing posterior file {f.name}", where=str(p / "posterior"), hint=refit)
+        try:
+            idata.append(az.from_netcdf(str(f), engine="h5netcdf"))
+        except Exception as exc:  # h5py/netCDF raise OSError, ValueError, KeyError...
+            raise RunError(f"cannot read posterior file ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})", where=str(f), hint=refit) from None
+        if "posterior" not in idata[-1].groups():
+            raise RunError("posterior file has no posterior group", where=str(f), hint=refit)
+    return Run(p, graph, spec, data, blocks, idata, summary, provenance)

@@ -88,11 +88,16 @@ def _parse_bounds(bounds: Mapping[str, tuple[float, float]] | None, channels: Se
     out = []
     for c in channels:
         lo, hi = bounds.get(c, (0.0, budget))
-        if lo < 0 or hi < lo:
-            raise QueryError(f"bad bounds for {c!r}: {lo}:{hi}", hint="use node=lo:hi with 0 <= lo <= hi")
+        if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0 or hi < lo:
+            raise QueryError(f"bad --bounds for {c!r}: {lo:g}:{hi:g}", hint="use node=lo:hi with 0 <= lo <= hi")
         out.append((float(lo), float(min(hi, budget))))
-    if sum(lo for lo, _ in out) > budget + 1e-9 or sum(hi for _, hi in out) < budget - 1e-9:
-        raise QueryError("the bounds cannot add up to the budget", hint="loosen --bounds or change --budget")
+    low, high = sum(lo for lo, _ in out), sum(hi for _, hi in out)
+    if low > budget + 1e-9:
+        raise QueryError(f"--bounds cannot add up to the budget {budget:g}: the lower bounds alone sum to {low:g}",
+                         hint="lower some lower bounds or raise --budget")
+    if high < budget - 1e-9:
+        raise QueryError(f"--bounds cannot add up to the budget {budget:g}: the upper bounds sum to only {high:g}",
+                         hint="loosen --bounds (raise an upper bound) or lower --budget")
     return out
 
 
@@ -103,9 +108,14 @@ def parse_bounds_args(items: Sequence[str]) -> dict[str, tuple[float, float]]:
         try:
             node, rng = item.split("=", 1)
             lo, hi = rng.split(":", 1)
-            out[node.strip()] = (float(lo), float(hi))
+            node, bounds = node.strip(), (float(lo), float(hi))
         except ValueError:
             raise QueryError(f"malformed --bounds {item!r}", hint="write node=lo:hi, e.g. ppc_spend=1000:5000") from None
+        if not node:
+            raise QueryError(f"malformed --bounds {item!r} (no channel name)", hint="write node=lo:hi, e.g. ppc_spend=1000:5000")
+        if node in out:
+            raise QueryError(f"--bounds for {node!r} given twice", hint="give one node=lo:hi per channel")
+        out[node] = bounds
     return out
 
 
