@@ -25,18 +25,23 @@ def time_features(spec: ModelSpec) -> TimeFeatures:
 
 
 def add_latent_factor(name: str, n_periods: int) -> pt.TensorVariable:
-    """A standardised AR(1) series ``z`` (stationary variance 1) for a latent node.
+    """A standardised AR(1) series ``z`` for a latent node (exactly mean 0 and sd 1 in every draw).
 
-    ``z = M(rho) @ e`` with ``e ~ Normal(0, 1)`` (non-centred), so NUTS samples
-    independent normals; ``rho ~ Beta(8, 2)`` favours slowly moving causes such
-    as demand. Stored as ``NAME|z`` (and ``NAME|rho``) in the posterior.
+    ``u`` is an AR(1) series with stationary variance 1, sampled *centred*
+    (``u_t ~ Normal(rho u_{t-1}, sqrt(1 - rho^2))``): the factor's children pin
+    it down period by period, and a non-centred parameterisation then couples
+    every innovation to ``rho`` (a funnel). ``z = (u - mean(u)) / sd(u)`` fixes
+    the factor's location and scale, which would otherwise trade off against
+    every child's intercept and loading (chains drifting apart along those
+    ridges). The sign is fixed by a positive loading on the first child.
+    ``rho ~ Beta(8, 2)`` favours slowly moving causes such as demand. Stored as
+    ``NAME|z`` (and ``NAME|rho``, ``NAME|u``) in the posterior.
     """
     rho = pm.Beta(param_name(name, "rho"), alpha=8.0, beta=2.0)
-    e = pm.Normal(param_name(name, "innovations"), 0.0, 1.0, shape=(n_periods,))
-    d = np.subtract.outer(np.arange(n_periods), np.arange(n_periods))
-    scale = pt.concatenate([pt.ones((1,)), pt.sqrt(1.0 - rho**2) * pt.ones((n_periods - 1,))])
-    m = pt.where(d >= 0, rho ** np.maximum(d, 0), 0.0) * scale[None, :]
-    return pm.Deterministic(param_name(name, "z"), pt.dot(m, e))
+    u = pm.AR(param_name(name, "u"), rho=pt.stack([rho]), sigma=pt.sqrt(1.0 - rho**2), init_dist=pm.Normal.dist(0.0, 1.0),
+              steps=n_periods - 1, ar_order=1, constant=False)
+    centred = u - pt.mean(u)
+    return pm.Deterministic(param_name(name, "z"), centred / pt.sqrt(pt.mean(centred**2)))
 
 
 def add_node_variables(node: NodeSpec, series: dict[str, np.ndarray] | None = None, latents: tuple[str, ...] = ()) -> dict[str, pt.TensorVariable]:
