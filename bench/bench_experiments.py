@@ -1,4 +1,4 @@
-"""Experiment-analysis accuracy: geo-lift (CausalPy) and switchback estimates vs the world's truth.
+"""Experiment-analysis accuracy: geo-lift and pre/post (CausalPy) and switchback estimates vs the world's truth.
 
     python bench/bench_experiments.py [--seeds 10]
 """
@@ -19,6 +19,7 @@ from bench.common import command_line, header, table, write_fragment  # noqa: E4
 from causalmmm.experiments.analyze import analyze_experiments  # noqa: E402
 from causalmmm.experiments.schema import load_experiments  # noqa: E402
 from causalmmm.simulate import simulate_world, write  # noqa: E402
+from causalmmm.simulate.presets import add_pre_post_test  # noqa: E402
 
 
 def main() -> None:
@@ -28,6 +29,7 @@ def main() -> None:
     rows, stats = [], {}
     for seed in range(args.seeds):
         world = simulate_world("search", seed)
+        add_pre_post_test(world, "ppc_pre_post", "ppc_spend", 140, 6)  # national go-dark, no control group: ITS
         with tempfile.TemporaryDirectory() as d:
             write(world, d)
             t0 = time.perf_counter()
@@ -42,7 +44,7 @@ def main() -> None:
         print(f"seed {seed}: {secs:.1f} s", file=sys.stderr)
     summary = [[design, len(v), f"{100 * np.mean([a for a, _, _ in v]):.0f}%", f"{100 * np.median([b for _, b, _ in v]):.1f}%",
                 f"{100 * np.median([c for _, _, c in v]):.1f}%"] for design, v in stats.items()]
-    text = header("Experiment analysis accuracy (search world)", command_line())
+    text = header("Experiment analysis accuracy (search world; pre/post = a national PPC go-dark added to each world)", command_line())
     text += ("Goal: the true estimand within 2 se on >= 80% of seeds.\n\n"
              + table(["design", "seeds", "within 2 se", "median |error|", "median se / |truth|"], summary)
              + "\n<details><summary>per seed</summary>\n\n"

@@ -4,6 +4,9 @@
   on the geo panel, then scaled to the national level (rule below).
 * **switchback** → a fixed-effects regression with carry-over washout (CausalPy
   has no switchback design); see docs/concepts.md.
+* **pre_post** (a national test with no control geos) → CausalPy
+  ``InterruptedTimeSeries``: a Bayesian regression of the pre-period on trend,
+  Fourier seasonality and the listed ``controls`` forecasts the window.
 
 Geo scaling rule. Each geo's sales are indexed to its pre-period mean; the
 treated series is the mean index of the treated geos and the donors are the
@@ -197,6 +200,77 @@ def analyze_geo_lift(e: Experiment, base: Path, *, seed: int = 0, draws: int = 5
     return AnalysisResult(with_result(e, est, se), est, se, "CausalPy SyntheticControl (WeightedSumFitter)", diag)
 
 
+# -------------------------------------------------------------------- pre/post (ITS)
+
+
+def _its_design(dates: pd.DatetimeIndex, n_pre: int) -> tuple[pd.DataFrame, list[str]]:
+    """Trend and Fourier seasonality columns: yearly when the pre-period covers > 1.2 years, weekly for daily data."""
+    step = float(np.median(np.diff(dates.values).astype("timedelta64[h]").astype(float))) / 24.0
+    t = np.arange(len(dates), dtype=float)
+    cols = {"t": t / max(len(dates), 1)}
+    periods = []
+    if n_pre * step > 1.2 * 365.25:
+        periods.append(365.25 / step)
+    if step <= 1.0 and n_pre >= 21:
+        periods.append(7.0 / step)
+    for j, period in enumerate(periods):
+        for k in (1, 2):
+            cols[f"s{j}_{k}"] = np.sin(2 * np.pi * k * t / period)
+            cols[f"c{j}_{k}"] = np.cos(2 * np.pi * k * t / period)
+    return pd.DataFrame(cols, index=dates), list(cols)
+
+
+def analyze_pre_post(e: Experiment, base: Path, *, seed: int = 0, draws: int = 500, tune: int = 500) -> AnalysisResult:
+    """CausalPy interrupted time series: observed − forecast over the window, per model period.
+
+    The raw file holds the national series (``date``, the measured columns and
+    any ``controls`` listed in the experiment, e.g. a demand proxy) before and
+    during the test. Valid only when trend, seasonality and the controls
+    explain the pre-period well: check ``pre_r2`` in the diagnostics.
+    """
+    import causalpy as cp
+
+    raw_controls = e.extra.get("controls") or []
+    controls = [str(c) for c in ([raw_controls] if isinstance(raw_controls, str) else raw_controls)]
+    df = _read_csv(e, base, ["date"] + list(e.measured) + controls)
+    df = df.assign(date=pd.to_datetime(df["date"], errors="coerce"))
+    if df["date"].isna().any():
+        raise ExperimentError("unparsable date in pre/post data", where=e.where, hint="write dates as YYYY-MM-DD")
+    df = df.sort_values("date").set_index("date")
+    df = df.loc[df.index <= e.end]
+    pre = df.index < e.start
+    if pre.sum() < 26:
+        raise ExperimentError(f"only {int(pre.sum())} pre-period rows in the pre/post data", where=e.where,
+                              hint="an interrupted time series needs at least 26 pre-period rows")
+    if (~pre).sum() < 1:
+        raise ExperimentError("no rows inside the test window in the pre/post data", where=e.where, hint="the file must cover start..end")
+    design, terms = _its_design(df.index, int(pre.sum()))
+    frame = design.assign(y=df[list(e.measured)].sum(axis=1).to_numpy())
+    scale = float(frame.loc[pre, "y"].mean()) or 1.0
+    frame["y"] = frame["y"] / scale
+    for c in controls:
+        sd = float(df.loc[pre, c].std()) or 1.0
+        frame[f"ctl_{c}"] = ((df[c] - df.loc[pre, c].mean()) / sd).to_numpy()
+        terms.append(f"ctl_{c}")
+    model = cp.pymc_models.LinearRegression(sample_kwargs={"draws": draws, "tune": tune, "chains": 2, "random_seed": seed, "progressbar": False})
+    with warnings.catch_warnings(), _quiet_pymc():
+        warnings.simplefilter("ignore")
+        result = cp.InterruptedTimeSeries(frame.copy(), df.index[int(pre.sum())], formula="y ~ 1 + " + " + ".join(terms), model=model)
+    impact = result.post_impact  # observed − posterior predictive, (chain, draw, obs_ind)
+    per_draw = impact.mean(dim=[d for d in impact.dims if d not in ("chain", "draw")]).stack(s=("chain", "draw")).to_numpy()
+    fitted = result.pre_pred.mean(dim=["chain", "draw"]).to_numpy().ravel()  # posterior mean of mu over the pre-period
+    resid = frame.loc[pre, "y"].to_numpy() - fitted[: int(pre.sum())]
+    resid = resid - resid.mean()
+    rho = float(np.clip(np.sum(resid[1:] * resid[:-1]) / max(np.sum(resid**2), 1e-12), 0.0, 0.9))
+    n_post = int((~pre).sum())
+    se_pp = float(per_draw.std()) * float(np.sqrt((1 + rho) / (1 - rho))) * scale
+    est, se = _to_unit(e, float(per_draw.mean()) * scale, se_pp, n_post)
+    ybar = frame.loc[pre, "y"].to_numpy()
+    r2 = float(1 - np.sum(resid**2) / max(np.sum((ybar - ybar.mean()) ** 2), 1e-12))
+    diag = {"pre_periods": int(pre.sum()), "post_periods": n_post, "terms": terms, "pre_r2": r2, "noise_autocorrelation": rho}
+    return AnalysisResult(with_result(e, est, se), est, se, "CausalPy InterruptedTimeSeries (LinearRegression)", diag)
+
+
 # -------------------------------------------------------------------- dispatch
 
 
@@ -212,9 +286,11 @@ def analyze_experiments(experiments: Sequence[Experiment], base: str | Path, *, 
             out.append(analyze_switchback(e, Path(base)))
         elif e.design == "geo_lift":
             out.append(analyze_geo_lift(e, Path(base), seed=seed))
+        elif e.design == "pre_post":
+            out.append(analyze_pre_post(e, Path(base), seed=seed))
         else:
             raise ExperimentError(f"no analysis for raw data of design {e.design!r}", where=e.where,
-                                  hint="give estimate and se for lift tests, or use design geo_lift/switchback")
+                                  hint="give estimate and se for lift tests, or use design geo_lift, switchback or pre_post")
     if progress:
         progress(len(raw), len(raw), "done")
     return out

@@ -19,12 +19,12 @@ import yaml
 from causalmmm.errors import ExperimentError
 from causalmmm.fileio import atomic_write_text, load_yaml_text, read_text
 
-DESIGNS = ("lift", "geo_lift", "switchback")
+DESIGNS = ("lift", "geo_lift", "switchback", "pre_post")
 UNITS = ("per_period", "total")
 USES = ("calibrate", "holdout")
 LIKELIHOODS = ("normal", "student_t")
 _KNOWN = {"name", "design", "treatment", "intervention", "measured", "start", "end", "estimate", "se", "unit", "use", "data",
-          "treated", "likelihood", "raw_periods_per_period", "geo_shares", "notes", "analysis"}
+          "treated", "likelihood", "raw_periods_per_period", "geo_shares", "controls", "notes", "analysis"}
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def parse_experiment(raw: Any, index: int, source: str, line: int | None = None)
     treated = raw.get("treated") or []
     if not isinstance(treated, list):
         raise _err("treated must be a list of geo names", where)
-    extra = {k: raw[k] for k in ("raw_periods_per_period", "geo_shares", "notes", "analysis") if k in raw}
+    extra = {k: raw[k] for k in ("raw_periods_per_period", "geo_shares", "controls", "notes", "analysis") if k in raw}
     return Experiment(name=name, design=design, treatment=str(raw["treatment"]), intervention=_intervention(raw.get("intervention", "off"), where),
                       measured=measured, start=start, end=end, unit=unit, use=use, estimate=estimate, se=se,
                       data=None if data is None else str(data), treated=tuple(str(t) for t in treated), likelihood=likelihood,

@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -245,6 +245,34 @@ def add_switchback(world: World, name: str, start_week: int, n_weeks: int, rng: 
                               "start": start, "end": end, "data": file, "raw_periods_per_period": 7, "unit": "per_period", "use": use})
     world.experiment_truth[name] = {"true": truth, "raw_estimate": switchback_raw_estimate(raw, measured, 7),
                                     "note": "raw days: on = factual week / 7, off = week under do(ppc_spend = 0 over the window) / 7"}
+
+
+def add_pre_post_test(world: World, name: str, treatment: str, start_week: int, n_weeks: int, *, controls: Sequence[str] = ("demand",),
+                      history: int = 104, use: str = "holdout") -> None:
+    """A national go-dark test with no control group, for an interrupted-time-series analysis.
+
+    The raw file is the national measured series (sales) for ``history``
+    periods before the window, factual there and under do(treatment = 0)
+    inside the window, with the same noise (so the true estimand is exact),
+    plus the ``controls`` columns that are observed in the world.
+    """
+    start, end = _window(world, start_week, n_weeks)
+    mask = world.mask(start, end)
+    off = world.do({treatment: "off"}, start, end)
+    truth = world.estimand(treatment, "off", ["sales"], start, end)
+    first = max(0, start_week - history)
+    rows = slice(first, start_week + n_weeks)
+    series = world.factual["sales"].to_numpy().copy()
+    series[mask] = off.loc[mask, "sales"].to_numpy()
+    ctl = [c for c in controls if world.graph.is_observed(c)]
+    raw = pd.DataFrame({"date": [str(d.date()) for d in world.dates[rows]], "sales": np.round(series[rows], 3)})
+    for c in ctl:
+        raw[c] = np.round(world.factual[c].to_numpy()[rows], 4)
+    file = f"{name}.csv"
+    world.raw_files[file] = raw
+    world.experiments.append({"name": name, "design": "pre_post", "treatment": treatment, "intervention": "off", "measured": "sales",
+                              "start": start, "end": end, "data": file, "controls": ctl, "unit": "per_period", "use": use})
+    world.experiment_truth[name] = {"true": truth, "note": "national series: factual before the window, under do(treatment = 0) inside it, same noise"}
 
 
 def switchback_raw_estimate(raw: pd.DataFrame, measured: list[str], per: int, washout: int = 1) -> float:
