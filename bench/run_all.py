@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-ORDER = ["speed", "accuracy", "accuracy_vs_flat", "recovery", "experiments", "discovery"]
+ORDER = ["speed", "accuracy", "accuracy_vs_flat", "recovery", "experiments", "discovery", "coverage"]
 
 INTRO = """# Benchmarks
 
@@ -65,6 +65,7 @@ def main() -> None:
         run("bench_recovery.py", *(["--seeds", "1", "--draws", "300"] if q else ["--seeds", "3"]))
         run("bench_experiments.py", "--seeds", "10")
         run("bench_discovery.py", *(["--quick"] if q else []), "--write", str(RESULTS / "discovery.md"))
+        run("bench_coverage.py", *(["--quick"] if q else ["--seeds", "10"]))
     print(f"wrote {assemble()}", file=sys.stderr)
 
 

@@ -136,16 +136,39 @@ def analyze_experiments_file(path: str | Path, output: str | Path | None = None,
     return results
 
 
-def run_validate(run_dir: str | Path, experiments: str | Path) -> Any:
-    """Predicted vs measured for each experiment with a result."""
+def run_validate(run_dir: str | Path, experiments: str | Path, *, loo: bool = False, jobs: int = 1, holdout_periods: int | None = None,
+                 diagnostics: bool = True, show_progress: bool = False) -> Any:
+    """Predicted vs measured for each experiment with a result; residual diagnostics; optionally
+    leave-one-experiment-out (``loo``, refits in ``jobs`` processes) and a time hold-out of the last
+    ``holdout_periods`` periods. Refits reuse the run's spec, data and sampler settings."""
+    from causalmmm.model.fit import SamplerConfig
     from causalmmm.model.run import load_run
     from causalmmm.query.do import PosteriorSCM
-    from causalmmm.validate import validate_experiments
+    from causalmmm.validation import diagnose_residuals, leave_one_out, time_holdout, validate_experiments
 
     run = load_run(run_dir)
     exps = load_checked_experiments(experiments, run.graph, run.data)
     calibrated = {e["name"] for e in run.summary.get("experiments", []) if e.get("calibrated")}
-    return validate_experiments(PosteriorSCM.from_run(run), exps, calibrated=calibrated)
+    scm = PosteriorSCM.from_run(run)
+    report = validate_experiments(scm, exps, calibrated=calibrated)
+    if diagnostics:
+        report.diagnostics = diagnose_residuals(scm)
+    if loo or holdout_periods:
+        from dataclasses import replace
+
+        # refits use the experiments as the run used them: calibrating iff the run was calibrated by them
+        as_run = [replace(e, use="calibrate" if e.name in calibrated else "holdout") for e in exps]
+        config = SamplerConfig(**run.summary["settings"])
+        say = (lambda msg: print(msg, file=sys.stderr)) if show_progress else None
+        if loo:
+            n_loo = sum(e.use == "calibrate" and e.has_result for e in as_run)
+            with _progress_bar(show_progress, n_loo, "leave-one-out refits") as tick:
+                report.loo = leave_one_out(run.spec, run.data, config, as_run, spend_nodes=tuple(run.graph.spend_nodes), jobs=jobs,
+                                           progress=(lambda i, n, name: tick(i, n)) if tick else None,
+                                           in_sample={c.name: c.z for c in report.checks})
+        if holdout_periods:
+            report.holdout = time_holdout(run.spec, run.data, config, holdout_periods, as_run, progress=say)
+    return report
 
 
 def _scm(run_dir: str | Path, max_draws: int | None = None) -> Any:

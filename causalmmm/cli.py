@@ -272,12 +272,16 @@ def experiments_analyze(experiments_file: Path, output: Path | None, seed: int, 
 @cli.command("validate")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--experiments", "experiments_file", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--loo", is_flag=True, help="Leave-one-experiment-out: refit without each calibrating experiment and predict it.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Parallel processes for the --loo refits.")
+@click.option("--holdout-periods", type=click.IntRange(min=1), default=None, help="Refit without the last N periods and predict them per node.")
 @json_option
-def validate_cmd(run_dir: Path, experiments_file: Path, as_json: bool) -> None:
-    """Predicted vs measured effect for each experiment."""
+def validate_cmd(run_dir: Path, experiments_file: Path, loo: bool, jobs: int, holdout_periods: int | None, as_json: bool) -> None:
+    """Predicted vs measured effect for each experiment, residual diagnostics, optional LOO and time hold-out."""
     from causalmmm.api import run_validate
 
-    report = run_validate(run_dir, experiments_file)
+    report = run_validate(run_dir, experiments_file, loo=loo, jobs=jobs, holdout_periods=holdout_periods,
+                          show_progress=progress_enabled())
     emit(report.to_dict(), as_json, report.to_text)
 
 
