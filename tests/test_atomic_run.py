@@ -1,0 +1,230 @@
+"""Atomic run directories: an interrupted fit leaves no half-written run.
+
+- SIGINT (Ctrl-C) and SIGTERM: the fit stops, prints one line ``error: interrupted; nothing
+  was written`` and exits 130 (143 for SIGTERM); RUN does not exist and nothing is left
+  beside it, even though nutpie and PyMC catch KeyboardInterrupt and return partial draws.
+- SIGKILL: nothing can run, so a hidden staging directory may remain if the kill lands
+  while the run is being written; RUN itself never exists half-written, and the next
+  write to the same target removes the leftovers of dead processes.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from causalmmm.errors import RunError
+from causalmmm.fileio import (Interrupted, atomic_directory, atomic_write_text, clean_stale_leftovers, interrupt_guard,
+                              stale_leftovers)
+
+from test_determinism import write_tiny_world
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid  # reaped: no process has this id now (reuse within the test is vanishingly unlikely)
+
+
+# ------------------------------------------------------------------ in-process
+
+
+def test_an_interrupt_swallowed_by_a_library_still_aborts_the_commit(tmp_path):
+    """nutpie/PyMC return partial draws on KeyboardInterrupt; the commit must still refuse."""
+    target = tmp_path / "run"
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(Interrupted):
+        with interrupt_guard():
+            with atomic_directory(target, force=False, error=RunError) as stage:
+                try:  # what a sampler does: catch the interrupt and carry on
+                    os.kill(os.getpid(), signal.SIGINT)
+                    time.sleep(1)
+                except KeyboardInterrupt:
+                    pass
+                (stage / "summary.json").write_text("{}")
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+    # the same for single files
+    with pytest.raises(Interrupted):
+        with interrupt_guard():
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1)
+            except KeyboardInterrupt:
+                pass
+            atomic_write_text(tmp_path / "report.html", "<html>")
+    assert list(tmp_path.iterdir()) == []
+    # the guard restores the previous handler and forgets the signal
+    assert signal.getsignal(signal.SIGINT) is before
+    with atomic_directory(target, force=False, error=RunError) as stage:
+        (stage / "ok").write_text("1")
+    assert (target / "ok").exists()
+
+
+def test_stale_leftovers_of_dead_processes_are_removed_on_the_next_write(tmp_path):
+    dead, alive = _dead_pid(), os.getppid()
+    stale_dir = tmp_path / f".run.staging-{dead}-abc123"
+    stale_old = tmp_path / f".run.old-{dead}-def456"
+    stale_file = tmp_path / f".report.html.tmp-{dead}-xyz"
+    live_dir = tmp_path / f".run.staging-{alive}-ghi789"  # another process still writing: keep
+    other = tmp_path / f".other.staging-{dead}-jkl"  # a different target: not ours to touch
+    for d in (stale_dir, stale_old, live_dir, other):
+        d.mkdir()
+        (d / "posterior.nc").write_text("half")
+    stale_file.write_text("half")
+    assert stale_leftovers(tmp_path / "run") == sorted([stale_dir, stale_old])
+    with atomic_directory(tmp_path / "run", force=False, error=RunError) as stage:
+        (stage / "summary.json").write_text("{}")
+    assert not stale_dir.exists() and not stale_old.exists()
+    assert live_dir.exists() and other.exists() and stale_file.exists()
+    atomic_write_text(tmp_path / "report.html", "<html>")
+    assert not stale_file.exists()
+    assert clean_stale_leftovers(tmp_path / "other") == [other]
+
+
+# ------------------------------------------------------------------ subprocesses
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("CAUSALMMM_DEBUG", None)
+    return env
+
+
+def test_sigkill_while_staging_leaves_only_a_hidden_dir_that_the_next_run_cleans(tmp_path):
+    """Kill -9 in the middle of writing: no RUN, one hidden staging dir; the next write removes it."""
+    script = textwrap.dedent(f"""
+        import sys, time
+        from causalmmm.errors import RunError
+        from causalmmm.fileio import atomic_directory
+        with atomic_directory({str(tmp_path / 'world')!r}, force=False, error=RunError) as stage:
+            (stage / "data.csv").write_text("half")
+            print("staged", flush=True)
+            time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=_env())
+    try:
+        assert proc.stdout.readline().strip() == "staged"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not (tmp_path / "world").exists()
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert len(left) == 1 and left[0].startswith(".world.staging-")
+    assert stale_leftovers(tmp_path / "world") == [tmp_path / left[0]]
+    # the next command writing the same target cleans it up
+    from causalmmm.cli import main
+
+    assert main(["--quiet", "simulate", "search", "-o", str(tmp_path / "world")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["world"]
+
+
+def _start_fit(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
+    """Start a long fit with stderr on a pseudo-terminal (so it prints progress); return (proc, pty master, RUN)."""
+    gfile, dfile = write_tiny_world(tmp_path / "world")
+    out = tmp_path / "out"
+    out.mkdir()
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "causalmmm.cli", "fit", str(gfile), str(dfile), "-o", str(out / "run"),
+                             "--draws", "100000", "--tune", "100000", "--chains", "1", "--seed", "1"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=_env(), cwd=tmp_path)
+    os.close(slave)
+    return proc, master, out / "run"
+
+
+def _read_until(master: int, needle: str, proc: subprocess.Popen, timeout: float) -> str:
+    buf, end = "", time.time() + timeout
+    while needle not in buf and time.time() < end and proc.poll() is None:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                buf += os.read(master, 4096).decode("utf-8", "replace")
+            except OSError:
+                break
+    return buf
+
+
+def _drain(master: int) -> str:
+    buf = ""
+    while True:
+        try:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if not ready:
+                break
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO once the child has closed the terminal
+            break
+        if not chunk:
+            break
+        buf += chunk.decode("utf-8", "replace")
+    os.close(master)
+    return buf
+
+
+def _threads(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
+
+
+def _wait_for_sampling(proc: subprocess.Popen, timeout: float) -> bool:
+    """nutpie starts its sampler threads when sampling begins (after compiling): watch the thread count."""
+    baseline, end = _threads(proc.pid), time.time() + timeout
+    while time.time() < end and proc.poll() is None:
+        if _threads(proc.pid) >= baseline + 3:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to see when sampling starts")
+@pytest.mark.parametrize("sig, phase, code", [
+    (signal.SIGINT, "sampling", 130),
+    (signal.SIGINT, "compiling", 130),
+    (signal.SIGTERM, "sampling", 143),
+    (signal.SIGKILL, "sampling", -signal.SIGKILL),
+], ids=["SIGINT-sampling", "SIGINT-compiling", "SIGTERM-sampling", "SIGKILL-sampling"])
+def test_interrupted_fit_leaves_no_run(tmp_path, sig, phase, code):
+    """Kill `causalmmm fit` while it compiles or samples (nutpie swallows Ctrl-C there and returns partial draws)."""
+    proc, master, run = _start_fit(tmp_path)
+    try:
+        seen = _read_until(master, "fitting", proc, timeout=180)
+        assert "fitting" in seen, f"the fit never reached the sampler: {seen!r}"
+        if phase == "sampling":
+            assert _wait_for_sampling(proc, timeout=180), "sampling never started"
+            time.sleep(0.5)
+        else:
+            time.sleep(1.0)  # building and compiling the model takes several seconds
+        assert proc.poll() is None, "the fit finished before it could be interrupted"
+        proc.send_signal(sig)
+        rc = proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = seen + _drain(master)
+    assert rc == code, err
+    assert not run.exists(), "an interrupted fit left a run directory"
+    if sig == signal.SIGKILL:
+        # nothing could run: any hidden leftover must be one the next write removes
+        assert all(p.name.startswith(".") for p in run.parent.iterdir())
+        assert sorted(run.parent.iterdir()) == stale_leftovers(run)
+    else:
+        assert list(run.parent.iterdir()) == [], "an interrupted fit left files beside RUN"
+        lines = [ln.strip() for ln in err.replace("\r", "\n").splitlines() if ln.strip()]
+        assert "Traceback" not in err
+        assert lines[-1] == "error: interrupted; nothing was written", lines
+        assert sum(ln.startswith("error:") for ln in lines) == 1
+    assert proc.stdout.read() == b""
