@@ -333,22 +333,46 @@ def demo_cmd(output: Path, fast: bool, as_json: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point: one-line errors, exit codes, no tracebacks."""
+    """Console entry point: one-line errors, exit codes, no tracebacks.
+
+    Exit codes: 0 success; 2 a user error (bad input, usage) or 3 a feature not built yet;
+    1 an internal error; 130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM. An
+    interrupted command writes nothing, even when a sampler swallowed the interrupt
+    (see ``fileio.interrupt_guard``).
+    """
+    import signal
+
+    from causalmmm.fileio import interrupt_guard
+
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        cli.main(args=argv, prog_name="causalmmm", standalone_mode=False)
+        with interrupt_guard():
+            # make_context/invoke instead of cli.main: click's main prints a blank line on
+            # Ctrl-C before its Abort, which would make the error two lines.
+            with cli.make_context("causalmmm", args) as ctx:
+                cli.invoke(ctx)
     except CausalMMMError as exc:
         click.echo(f"error: {exc}", err=True)
         return exc.exit_code
-    except click.exceptions.Abort:
+    except (KeyboardInterrupt, click.exceptions.Abort) as exc:
+        signum = getattr(exc, "signum", None) or getattr(exc.__cause__, "signum", None) or signal.SIGINT
         click.echo("error: interrupted; nothing was written", err=True)
-        return 130
-    except KeyboardInterrupt:
-        click.echo("error: interrupted; nothing was written", err=True)
-        return 130
+        return 128 + int(signum)
+    except click.exceptions.Exit as exc:  # --help, --version
+        return exc.exit_code
+    except click.exceptions.NoArgsIsHelpError as exc:  # `causalmmm` or `causalmmm graph` alone: the help, not an error line
+        click.echo(exc.format_message(), err=True)
+        return exc.exit_code
     except click.ClickException as exc:
         hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
         click.echo(f"error: {' '.join(exc.format_message().split())}{hint}", err=True)
         return exc.exit_code
+    except BrokenPipeError:  # e.g. `causalmmm effects RUN --json | head`: the reader went away
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
+        return 1
     except Exception as exc:  # pragma: no cover - last-resort guard
         if os.environ.get("CAUSALMMM_DEBUG"):
             raise
