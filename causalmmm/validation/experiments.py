@@ -9,7 +9,7 @@ little. Holdouts are the test.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
@@ -64,7 +64,6 @@ class ValidationReport:
     loo: "LooResult | None" = None
     holdout: "HoldoutResult | None" = None
     diagnostics: "Diagnostics | None" = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         holdouts = [c for c in self.checks if not c.calibrated]

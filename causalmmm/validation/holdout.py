@@ -22,7 +22,7 @@ from causalmmm.data import Dataset
 from causalmmm.errors import DataError
 from causalmmm.model.equations import TimeFeatures, node_mean, params_from_flat
 from causalmmm.spec import ModelSpec
-from causalmmm.validation.residuals import PPC_PROB
+from causalmmm.validation.residuals import PPC_PROB, noise_draws
 
 SEASON = {"W": 52, "D": 7}
 PREDICTION = "one-step structural mean given the observed parents"
@@ -147,7 +147,7 @@ def predict_holdout(spec: ModelSpec, draws: Mapping[str, np.ndarray], data: Data
         mu = np.asarray(node_mean(n, params, {p: series[p] for p in n.parents}, features, np), dtype=float)
         S = len(np.asarray(params["sigma"]).reshape(-1))
         mu = np.broadcast_to(mu, (S, T))
-        y_rep = mu + np.asarray(params["sigma"], dtype=float).reshape(-1, 1) * rng.standard_normal((S, T))
+        y_rep = mu + noise_draws(n.likelihood, params, (S, T), rng)
         lo, hi = np.quantile(y_rep, [(1 - PPC_PROB) / 2, (1 + PPC_PROB) / 2], axis=0)
         s = spec.scales[n.name]
         nodes.append(NodeHoldout(n.name, data.column(n.name), mu.mean(axis=0) * s, lo * s, hi * s, n_train, data.freq))

@@ -17,7 +17,7 @@ of the mean, in the model's scaled units. Three checks per modelled node:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import networkx as nx
 import numpy as np
@@ -139,16 +139,19 @@ class Diagnostics:
         return "\n".join(lines)
 
 
+def noise_draws(likelihood: str, params: Mapping[str, Any], shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Draws of a node's noise (scaled units, ``shape`` = (S, T)) from its likelihood, one sigma (and nu) per draw."""
+    sigma = np.asarray(params["sigma"], dtype=float).reshape(-1, 1)
+    if likelihood == "student_t" and "nu" in params:
+        base = rng.standard_t(np.broadcast_to(np.asarray(params["nu"], dtype=float).reshape(-1, 1), shape))
+    else:
+        base = rng.standard_normal(shape)
+    return sigma * base
+
+
 def posterior_predictive(scm: PosteriorSCM, node: str, mu: np.ndarray, seed: int = 0) -> np.ndarray:
     """Draws of ``node`` (scaled units, (S, T)) from its likelihood around the structural mean ``mu``."""
-    params = scm.node_params[node]
-    rng = np.random.default_rng(seed)
-    sigma = np.asarray(params["sigma"], dtype=float).reshape(-1, 1)
-    if scm.spec.node(node).likelihood == "student_t" and "nu" in params:
-        noise = rng.standard_t(np.broadcast_to(np.asarray(params["nu"], dtype=float).reshape(-1, 1), mu.shape))
-    else:
-        noise = rng.standard_normal(mu.shape)
-    return mu + sigma * noise
+    return mu + noise_draws(scm.spec.node(node).likelihood, scm.node_params[node], mu.shape, np.random.default_rng(seed))
 
 
 def interval_coverage(y: np.ndarray, draws: np.ndarray, prob: float = PPC_PROB) -> float:
