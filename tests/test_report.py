@@ -64,7 +64,7 @@ def test_report_is_self_contained_and_has_every_section(report_data):
     for forbidden in ("<script", "<link", "@import", 'src="http', "url(http"):
         assert forbidden not in page
     assert all(src.startswith("data:image/png;base64,") for src in re.findall(r'<img[^>]*src="([^"]+)"', page))
-    for anchor in ("graph", "identification", "diagnostics", "fit", "contributions", "roas", "curves", "experiments", "budget"):
+    for anchor in ("graph", "identification", "diagnostics", "fit", "residuals", "contributions", "roas", "curves", "experiments", "budget"):
         assert f'<section id="{anchor}">' in page
     assert "<svg" in page  # the graph is inline SVG
 

@@ -58,6 +58,7 @@ class ReportData:
     scenarios: list[dict[str, Any]]
     node_fits: list[NodeFit]
     spend: dict[str, float]
+    residuals: dict[str, Any] = field(default_factory=dict)
     validation: dict[str, Any] | None = None
     validation_report: Any = None
     experiments: list[dict[str, Any]] = field(default_factory=list)
@@ -72,14 +73,14 @@ class ReportData:
 
 
 def node_fits(scm: PosteriorSCM, seed: int = 0) -> list[NodeFit]:
-    """Posterior-predictive mean and 94% band per modelled node (normal noise on the structural mean)."""
-    rng = np.random.default_rng(seed)
+    """Posterior-predictive mean and 94% band per modelled node (each node's own likelihood)."""
+    from causalmmm.validation.residuals import posterior_predictive
+
     mus = scm.factual_means()
     out = []
     for n in scm.spec.nodes:
         scale = scm.spec.scales[n.name]
-        sigma = np.asarray(scm.node_params[n.name]["sigma"], dtype=float).reshape(-1, 1)
-        pred = (mus[n.name] + sigma * rng.standard_normal(mus[n.name].shape)) * scale
+        pred = posterior_predictive(scm, n.name, np.asarray(mus[n.name], dtype=float), seed) * scale
         low, high = np.quantile(pred, [0.03, 0.97], axis=0)
         out.append(NodeFit(n.name, np.asarray(scm.data.dates), np.asarray(scm.series[n.name], dtype=float) * scale,
                            mus[n.name].mean(axis=0) * scale, low, high))
@@ -92,7 +93,7 @@ def collect(run: Any, experiments: Sequence[Any] | None = None, *, max_draws: in
     from causalmmm.graph.identify import identify
     from causalmmm.query.effects import edge_contributions, effects, response_curve
     from causalmmm.query.optimize import budget_scenarios
-    from causalmmm.validate import validate_experiments
+    from causalmmm.validation import diagnose_residuals, validate_experiments
 
     say = progress or (lambda msg: None)
     scm = PosteriorSCM.from_run(run, max_draws=max_draws)
@@ -115,7 +116,7 @@ def collect(run: Any, experiments: Sequence[Any] | None = None, *, max_draws: in
         n_periods=scm.spec.n_periods, freq=scm.data.freq, graph=run.graph, summary=run.summary,
         identification=identify(run.graph).to_dict(), effects=eff, edge_effects=edge_contributions(eff), curves=curves,
         scenarios=scenarios, node_fits=node_fits(scm), spend={c: float(scm.data.column(c).sum()) for c in eff["channels"]},
-        validation=validation, validation_report=vreport, experiments=list(run.summary.get("experiments", [])),
+        residuals=diagnose_residuals(scm).to_dict(), validation=validation, validation_report=vreport, experiments=list(run.summary.get("experiments", [])),
     )
 
 

@@ -72,6 +72,9 @@ def render_html(d: ReportData) -> str:
         _section("diagnostics", "Fit diagnostics", tables.diagnostics_table(d.summary).to_html()),
         _section("fit", "Actual vs fitted, per node", _img(figures.actual_vs_fitted(d.node_fits), "actual vs fitted per node"),
                  "Black: observed. Blue: posterior mean of each node's equation given its observed parents; band: 94% posterior predictive."),
+        _section("residuals", "Residual diagnostics", tables.residuals_table(d.residuals).to_html(),
+                 "Autocorrelated residuals hint at a missing carry-over, seasonality or slow confounder; residuals that correlate "
+                 "with another node hint at a missing edge. Red rows need a look."),
         _section("contributions", "Contributions over time", _img(figures.contributions_over_time(d.effects), "contributions over time")),
         _section("roas", "ROAS and mROAS", _img(figures.roas_forest(d.effects), "ROAS and mROAS per channel") + tables.effects_table(d.effects).to_html(),
                  "ROAS = (outcome with the channel as it was − outcome with the channel off for the whole period) / spend. "
@@ -88,7 +91,7 @@ def render_html(d: ReportData) -> str:
         sections.append(_section("budget", "Budget scenarios", _img(figures.scenarios_chart(d.scenarios), "budget scenarios")
                                  + tables.scenarios_table(d.scenarios).to_html()))
     nav = "".join(f'<a href="#{a}">{t}</a>' for a, t in (("graph", "graph"), ("identification", "identification"), ("diagnostics", "diagnostics"),
-                                                          ("fit", "fit"), ("contributions", "contributions"), ("roas", "ROAS"), ("curves", "curves"),
+                                                          ("fit", "fit"), ("residuals", "residuals"), ("contributions", "contributions"), ("roas", "ROAS"), ("curves", "curves"),
                                                           ("experiments", "experiments"), ("budget", "budget")))
     title = f"causalmmm report: {d.outcome}"
     settings = d.summary.get("settings", {})

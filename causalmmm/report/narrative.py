@@ -148,6 +148,16 @@ def validation_points(d: ReportData) -> list[Point]:
     return [Point("Validation", text)]
 
 
+def residual_point(d: ReportData) -> Point | None:
+    """Missing-edge hints from the residual diagnostics, if any."""
+    hints = d.residuals.get("hints", [])
+    if not hints:
+        return None
+    shown = "; ".join(h["suggestion"] for h in hints[:3])
+    more = f" (and {len(hints) - 3} more in the residual diagnostics)" if len(hints) > 3 else ""
+    return Point("Graph check", f"The residuals suggest the graph may miss something: {shown}{more}.")
+
+
 def next_experiment(d: ReportData) -> Point:
     """Recommend the experiment that would remove the most doubt.
 
@@ -206,6 +216,7 @@ def narrative(d: ReportData) -> list[Point]:
     pts += evidence_points(d)
     pts += identification_points(d)
     pts += validation_points(d)
+    pts += [p for p in [residual_point(d)] if p]
     pts.append(next_experiment(d))
     pts += [p for p in [budget_point(d)] if p]
     return pts

@@ -1,6 +1,6 @@
 """Render a report in headless Chromium and save a PNG screenshot (to look at it as a reader would).
 
-Usage: ``python -m causalmmm.report.screenshot report.html -o report.png [--height 6000]``.
+Usage: ``python -m causalmmm.report.screenshot report.html -o report.png [--height 10000]``.
 Needs Debian's ``chromium`` package (``apt-get install chromium``); nothing else.
 """
 
@@ -24,7 +24,7 @@ def find_browser() -> str | None:
     return next((p for p in map(shutil.which, BROWSERS) if p), None)
 
 
-def screenshot(html_file: str | Path, output: str | Path, *, width: int = 1200, height: int = 6000, timeout: float = 120.0) -> Path:
+def screenshot(html_file: str | Path, output: str | Path, *, width: int = 1200, height: int = 10000, timeout: float = 120.0) -> Path:
     """Screenshot ``html_file`` at ``width``×``height`` CSS pixels into ``output`` (PNG), atomically."""
     browser = find_browser()
     if browser is None:
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("html")
     ap.add_argument("-o", "--output", required=True)
     ap.add_argument("--width", type=int, default=1200)
-    ap.add_argument("--height", type=int, default=6000)
+    ap.add_argument("--height", type=int, default=10000)
     args = ap.parse_args(argv)
     try:
         path = screenshot(args.html, args.output, width=args.width, height=args.height)

@@ -81,12 +81,23 @@ def diagnostics_table(summary: Mapping[str, Any]) -> Table:
     return t
 
 
+def residuals_table(residuals: Mapping[str, Any]) -> Table:
+    """Residual checks per node (``Diagnostics.to_dict()``): autocorrelation, predictive coverage, missing-edge hints."""
+    t = Table(["node", "lag-1 autocorrelation", "Ljung-Box p", "inside 94% predictive band", "hints"],
+              caption=f"Residual diagnostics per node (lags 1..{residuals.get('max_lag', '?')})")
+    for n in residuals.get("nodes", []):
+        hints = "; ".join(h["suggestion"] for h in n.get("missing_edge_hints", []))
+        t.rows.append([n["node"], f"{n['autocorrelation'][0]:+.2f}", f"{n['ljung_box']['p_value']:.2g}", f"{n['ppc_coverage']:.0%}", hints or "none"])
+        t.row_classes.append("bad" if n["autocorrelated"] or not n["ppc_ok"] or hints else "")
+    return t
+
+
 def validation_table(validation: Mapping[str, Any]) -> Table:
     """Predicted vs measured per experiment (``ValidationReport.to_dict()``)."""
     t = Table(["experiment", "use", "measured ± se", "predicted [94% HDI]", "z", "verdict"],
               caption="Experiments: what the model predicts for each one vs what was measured")
     for e in validation["experiments"]:
-        use = e["use"] + (" (calibrated on it)" if e.get("calibrated") else "")
+        use = "calibrating" if e.get("calibrated") else e["use"]
         t.rows.append([e["name"], use, f"{e['measured']:,.1f} ± {e['measured_se']:,.1f}", fmt_interval(e["predicted"], 1),
                        f"{e['z']:+.2f}", "consistent" if e["consistent"] else "INCONSISTENT"])
         t.row_classes.append("" if e["consistent"] else "bad")
