@@ -123,7 +123,7 @@ def load_data(source: str | Path | pd.DataFrame, date_column: str = "date") -> D
         if not path.exists():
             raise DataError("data file not found", where=name, hint="check the path")
         if path.is_dir():
-            raise DataError("expected a CSV file but found a directory", where=name)
+            raise DataError("expected a CSV file but found a directory", where=name, hint="pass the path of the .csv file")
         try:
             with path.open(newline="", encoding="utf-8") as fh:
                 header = next(csv.reader(fh), None)
@@ -139,6 +139,10 @@ def load_data(source: str | Path | pd.DataFrame, date_column: str = "date") -> D
     if dupes:
         raise DataError(f"duplicated column {dupes[0]!r}", where=name, hint="each column name must appear once")
     if date_column not in raw.columns:
+        if len(cols) == 1 and any(sep in cols[0] for sep in (";", "\t", "|")):
+            sep = next(s for s in (";", "\t", "|") if s in cols[0])
+            raise DataError(f"no date column {date_column!r}: the header {cols[0]!r} looks separated by {sep!r}", where=name,
+                            hint="save the file comma-separated (causalmmm reads CSV with ',')")
         raise DataError(f"no date column {date_column!r}", where=name, hint="add a 'date' column or pass --date-column")
     try:
         dates = pd.to_datetime(raw[date_column], errors="raise", format="mixed")

@@ -23,13 +23,13 @@ def read_text(path: str | Path, error: type[CausalMMMError], what: str) -> str:
     if not p.exists():
         raise error(f"{what} file not found", where=str(p), hint="check the path")
     if p.is_dir():
-        raise error(f"expected a {what} file but found a directory", where=str(p))
+        raise error(f"expected a {what} file but found a directory", where=str(p), hint=f"pass the path of the {what} file")
     try:
         return p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise error(f"not UTF-8 text (byte {exc.start})", where=str(p), hint="save the file as UTF-8") from None
     except OSError as exc:
-        raise error(f"cannot read {what} file ({exc.strerror})", where=str(p)) from None
+        raise error(f"cannot read {what} file ({exc.strerror})", where=str(p), hint="check that the file is readable") from None
 
 
 class _StrictSafeLoader(yaml.SafeLoader):

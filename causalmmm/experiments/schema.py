@@ -98,7 +98,7 @@ def _date(value: Any, key: str, where: str) -> pd.Timestamp:
 
 def _number(value: Any, key: str, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _err(f"{key} must be a number, got {value!r}", where)
+        raise _err(f"{key} must be a number, got {value!r}", where, f"write {key}: followed by a plain number, e.g. {key}: 120.5")
     return float(value)
 
 
@@ -110,7 +110,7 @@ def _intervention(value: Any, where: str) -> tuple[str, float]:
         if kind in ("scale", "set"):
             v = _number(v, f"intervention {kind}", where)
             if kind == "scale" and v < 0:
-                raise _err(f"intervention scale must be >= 0, got {v:g}", where)
+                raise _err(f"intervention scale must be >= 0, got {v:g}", where, "a scale multiplies spend: use {scale: 0.5} to halve it, or off")
             return (kind, v)
     raise _err(f"unknown intervention {value!r}", where, "use off, {scale: FACTOR} or {set: VALUE}")
 
@@ -119,7 +119,7 @@ def parse_experiment(raw: Any, index: int, source: str, line: int | None = None)
     """Validate one experiment mapping (graph-free checks)."""
     loc = f"{source}:{line}" if line else source
     if not isinstance(raw, dict):
-        raise _err(f"experiments[{index}] must be a mapping", loc)
+        raise _err(f"experiments[{index}] must be a mapping", loc, "each item is a block of key: value lines (name, design, treatment, ...)")
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise _err(f"experiments[{index}] has no name", loc, "add name: SOME_ID")
@@ -129,7 +129,7 @@ def parse_experiment(raw: Any, index: int, source: str, line: int | None = None)
         raise _err(f"unknown field {unknown[0]!r}", where, f"allowed fields: {', '.join(sorted(_KNOWN))}")
     for key in ("design", "treatment", "measured", "start", "end"):
         if key not in raw:
-            raise _err(f"missing field {key!r}", where)
+            raise _err(f"missing field {key!r}", where, f"add {key}: ... (required: design, treatment, measured, start, end)")
     design = raw["design"]
     if design not in DESIGNS:
         raise _err(f"unknown design {design!r}", where, f"allowed: {', '.join(DESIGNS)}")
@@ -145,7 +145,7 @@ def parse_experiment(raw: Any, index: int, source: str, line: int | None = None)
     measured = raw["measured"]
     measured = (measured,) if isinstance(measured, str) else tuple(measured) if isinstance(measured, list) else None
     if not measured or not all(isinstance(m, str) for m in measured):
-        raise _err("measured must be a node name or a list of node names", where)
+        raise _err("measured must be a node name or a list of node names", where, "e.g. measured: sales or measured: [ppc_clicks, seo_clicks]")
     start, end = _date(raw["start"], "start", where), _date(raw["end"], "end", where)
     if start > end:
         raise _err(f"start {start.date()} is after end {end.date()}", where, "swap start and end")
@@ -154,13 +154,13 @@ def parse_experiment(raw: Any, index: int, source: str, line: int | None = None)
     if se is not None and se <= 0:
         raise _err(f"se must be > 0, got {se:g}", where, "give the standard error of the estimate")
     if (estimate is None) != (se is None):
-        raise _err("estimate and se must be given together", where)
+        raise _err("estimate and se must be given together", where, "give both, or neither and data: FILE to analyse")
     data = raw.get("data")
     if estimate is None and data is None:
         raise _err("no result and no raw data", where, "give estimate and se, or data: FILE to analyse")
     treated = raw.get("treated") or []
     if not isinstance(treated, list):
-        raise _err("treated must be a list of geo names", where)
+        raise _err("treated must be a list of geo names", where, "e.g. treated: [geo_03, geo_07]")
     extra = {k: raw[k] for k in ("raw_periods_per_period", "geo_shares", "controls", "notes", "analysis") if k in raw}
     return Experiment(name=name, design=design, treatment=str(raw["treatment"]), intervention=_intervention(raw.get("intervention", "off"), where),
                       measured=measured, start=start, end=end, unit=unit, use=use, estimate=estimate, se=se,
@@ -185,7 +185,7 @@ def _item_lines(text: str) -> list[int]:
 def experiments_from_yaml(text: str, source: str = "<experiments>") -> list[Experiment]:
     doc = load_yaml_text(text, source, ExperimentError)
     if not isinstance(doc, dict) or not isinstance(doc.get("experiments"), list):
-        raise _err("an experiment file needs a top-level 'experiments:' list", source)
+        raise _err("an experiment file needs a top-level 'experiments:' list", source, "start the file with experiments: and list one - name: ... block per experiment")
     lines = _item_lines(text)
     out = [parse_experiment(raw, i, source, lines[i] if i < len(lines) else None) for i, raw in enumerate(doc["experiments"])]
     seen: set[str] = set()

@@ -64,11 +64,11 @@ def _check_choice(value: Any, allowed: tuple[str, ...], attr: str, where: str) -
 
 def _check_int(value: Any, attr: str, where: str, minimum: int) -> int:
     if isinstance(value, bool):
-        raise GraphError(f"{attr} must be an integer, got {value!r}", where=where)
+        raise GraphError(f"{attr} must be an integer, got {value!r}", where=where, hint=f"write e.g. {attr}={max(minimum, 1)}")
     try:
         ivalue = int(str(value)) if not isinstance(value, int) else value
     except ValueError:
-        raise GraphError(f"{attr} must be an integer, got {value!r}", where=where) from None
+        raise GraphError(f"{attr} must be an integer, got {value!r}", where=where, hint=f"write e.g. {attr}={max(minimum, 1)}") from None
     if ivalue < minimum:
         raise GraphError(f"{attr} must be >= {minimum}, got {ivalue}", where=where, hint=f"use a {attr} of at least {minimum}")
     return ivalue
@@ -83,7 +83,7 @@ def parse_bool(value: Any, attr: str, where: str) -> bool:
         return True
     if text in ("false", "no", "0"):
         return False
-    raise GraphError(f"{attr} must be true or false, got {value!r}", where=where)
+    raise GraphError(f"{attr} must be true or false, got {value!r}", where=where, hint=f"write {attr}=true or {attr}=false")
 
 
 class CausalGraph:

@@ -128,18 +128,18 @@ def _validated(graph: CausalGraph, source: str) -> CausalGraph:
 def graph_from_dict(data: Any, source: str = "<yaml>") -> CausalGraph:
     """Build a validated graph from the YAML/JSON mapping form."""
     if not isinstance(data, dict) or "nodes" not in data:
-        raise GraphError("a YAML graph needs a 'nodes:' mapping and an 'edges:' list", where=source)
+        raise GraphError("a YAML graph needs a 'nodes:' mapping and an 'edges:' list", where=source, hint="see docs/file-formats.md for the YAML graph form")
     nodes, edges = data.get("nodes") or {}, data.get("edges") or []
     if not isinstance(nodes, dict):
-        raise GraphError("'nodes:' must map node name -> {role, observed}", where=source)
+        raise GraphError("'nodes:' must map node name -> {role, observed}", where=source, hint="e.g. nodes: {ppc_spend: {role: spend}, sales: {role: outcome}}")
     if not isinstance(edges, list):
-        raise GraphError("'edges:' must be a list of {from, to, ...}", where=source)
+        raise GraphError("'edges:' must be a list of {from, to, ...}", where=source, hint="e.g. edges: [{from: ppc_spend, to: sales}]")
     graph = CausalGraph(str(data.get("name", "marketing")))
     for name, attrs in nodes.items():
         where = f"{source}: node {name!r}"
         attrs = attrs or {}
         if not isinstance(attrs, dict):
-            raise GraphError("node entry must be a mapping like {role: spend}", where=where)
+            raise GraphError("node entry must be a mapping", where=where, hint="write NAME: {role: spend} (or mediator, confounder, control, outcome)")
         unknown = sorted(set(attrs) - set(NODE_ATTRS))
         if unknown:
             raise GraphError(f"unknown node attribute {unknown[0]!r}", where=where, hint=f"allowed: {', '.join(NODE_ATTRS)}")
@@ -152,7 +152,7 @@ def graph_from_dict(data: Any, source: str = "<yaml>") -> CausalGraph:
     for i, e in enumerate(edges):
         where = f"{source}: edges[{i}]"
         if not isinstance(e, dict) or "from" not in e or "to" not in e:
-            raise GraphError("edge entry must be a mapping with 'from' and 'to'", where=where)
+            raise GraphError("edge entry must be a mapping with 'from' and 'to'", where=where, hint="write - {from: SOURCE, to: TARGET}")
         unknown = sorted(set(e) - {"from", "to"} - set(EDGE_ATTRS))
         if unknown:
             raise GraphError(f"unknown edge attribute {unknown[0]!r}", where=where, hint=f"allowed: {', '.join(EDGE_ATTRS)}")

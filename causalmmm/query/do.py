@@ -107,6 +107,8 @@ def parse_do(expr: str) -> Intervention:
         raise QueryError(f"malformed --do {expr!r}", hint="write node=VALUE (set) or node*=FACTOR (scale), e.g. ppc_spend=0 or brand_spend*=1.2")
     kind = "scale" if m.group(2) == "*=" else "set"
     value = float(m.group(3))
+    if not np.isfinite(value):
+        raise QueryError(f"--do {expr!r}: the value is too large to be a number", hint="use a finite value, e.g. ppc_spend=5000")
     if kind == "scale" and value < 0:
         raise QueryError(f"negative scale factor in --do {expr!r}", hint="use a factor >= 0")
     return Intervention(m.group(1), kind, value)
