@@ -73,3 +73,27 @@ def test_bad_query_inputs_on_a_real_run(world_and_run, capsys):
         code = main(["query", str(base / "run"), *args])
         err = capsys.readouterr().err
         assert code != 0 and needle in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_report_on_a_real_run_matches_effects_json(world_and_run, capsys, tmp_path):
+    from test_report import summary_items
+
+    from causalmmm.report.narrative import fmt_ratio, fmt_share
+
+    base = world_and_run
+    out = tmp_path / "report.html"
+    rep = cli_json(capsys, "report", base / "run", "-o", out, "--experiments", base / "world" / "analysed.yaml")
+    assert rep["report"] == str(out)
+    page = out.read_text()
+    eff = cli_json(capsys, "effects", base / "run")
+    items = summary_items(page)
+    for e in eff["effects"]:
+        if e["kind"] == "total":
+            line = next(i for i in items if i.startswith(f"Payback: {e['treatment']} "))
+            assert fmt_ratio(e["roas"]) in line and fmt_ratio(eff["channels"][e["treatment"]]["mroas"]) in line
+    share = eff["channels"]["ppc_spend"]["cannibalisation"]["share"]
+    assert any(fmt_share(share) in i for i in items if i.startswith("Cannibalisation:"))
+    val = next(i for i in items if i.startswith("Validation:"))
+    assert "of 1 experiments the model did not see agree" in val or "ppc_go_dark does not" in val
+    assert "ppc_go_dark" in page and "<script" not in page
