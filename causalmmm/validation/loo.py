@@ -9,9 +9,11 @@ agrees with it. Refits are independent, so they can run in parallel processes.
 from __future__ import annotations
 
 import multiprocessing
+import os
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -70,6 +72,27 @@ class LooResult:
         return "\n".join(lines)
 
 
+@contextmanager
+def _patient_compile_lock(seconds: int = 3600) -> Iterator[None]:
+    """Let spawned workers wait longer for PyTensor's compile-directory lock (default 120 s).
+
+    Parallel refits compile at the same time; on a busy machine the default wait runs out.
+    Workers read ``PYTENSOR_FLAGS`` when they start, so it is set around the pool only.
+    """
+    old = os.environ.get("PYTENSOR_FLAGS")
+    if old is not None and "compile__timeout" in old:
+        yield
+        return
+    os.environ["PYTENSOR_FLAGS"] = ",".join(f for f in (old, f"compile__timeout={seconds}") if f)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PYTENSOR_FLAGS", None)
+        else:
+            os.environ["PYTENSOR_FLAGS"] = old
+
+
 def refit_and_predict(spec: ModelSpec, data: Dataset, config: Any, others: Sequence[Experiment], target: Experiment,
                       spend_nodes: tuple[str, ...]) -> np.ndarray:
     """Fit with ``others`` only and return the draws of ``target``'s estimand (a top-level function: it runs in worker processes)."""
@@ -100,7 +123,7 @@ def leave_one_out(spec: ModelSpec, data: Dataset, config: Any, experiments: Sequ
                 progress(i + 1, len(targets), e.name)
     else:
         ctx = multiprocessing.get_context("spawn")  # the samplers' threads do not survive fork
-        with ProcessPoolExecutor(max_workers=min(jobs, len(targets)), mp_context=ctx) as pool:
+        with _patient_compile_lock(), ProcessPoolExecutor(max_workers=min(jobs, len(targets)), mp_context=ctx) as pool:
             futures = {pool.submit(refit_and_predict, *tasks[name]): name for name in tasks}
             for i, fut in enumerate(as_completed(futures)):
                 draws[futures[fut]] = fut.result()
