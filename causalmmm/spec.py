@@ -277,8 +277,10 @@ def build_spec(
     child gets the flexible baseline and is flagged confounded. ``"factor"``: a
     latent node with observed children is modelled as one shared standardised
     AR(1) series entering each child linearly (a factor model); its children
-    form one fit block, the first child's loading is constrained positive (the
-    factor's sign), and nodes whose only parents are latent become modelled.
+    form one fit block, and nodes whose only parents are latent become modelled.
+    Loadings keep the edges' declared signs; with every loading free the
+    factor's sign is arbitrary and is aligned after sampling
+    (:func:`causalmmm.model.fit.align_factor_signs`).
     """
     if latent not in ("baseline", "factor"):
         raise SpecError(f"unknown latent handling {latent!r}", hint="use baseline or factor")
@@ -293,7 +295,7 @@ def build_spec(
             raise SpecError(f"prior override for unknown node or edge {key!r}", hint="use a node name or 'source->target'")
     nodes: list[NodeSpec] = []
     exogenous: list[str] = []
-    first_child_seen: set[str] = set()
+    factor_nodes: set[str] = set()
     for name in graph.topological_order():
         if not graph.is_observed(name):
             continue
@@ -306,11 +308,8 @@ def build_spec(
         edges = []
         for p in factor_parents:
             info = graph.edge(p, name)
-            sign = info.sign
-            if sign == "free" and p not in first_child_seen:
-                sign = "positive"  # fixes the factor's sign
-            first_child_seen.add(p)
-            edges.append(EdgeSpec(p, name, "none", "none", 1, info.lag, sign, priors=dict(priors.get(f"{p}->{name}", {}))))
+            factor_nodes.add(p)
+            edges.append(EdgeSpec(p, name, "none", "none", 1, info.lag, info.sign, priors=dict(priors.get(f"{p}->{name}", {}))))
         for p in obs_parents:
             info = graph.edge(p, name)
             over = dict(priors.get(f"{p}->{name}", {}))
@@ -337,5 +336,5 @@ def build_spec(
     if not any(n.name == graph.outcome for n in nodes):
         raise SpecError(f"the outcome {graph.outcome!r} has no observed parent", hint="connect observed nodes to the outcome")
     scales = {n: series_scale(frame[n].to_numpy(dtype=float)) for n in graph.observed_nodes}
-    latents = tuple(sorted(first_child_seen, key=graph.nodes.index))
+    latents = tuple(sorted(factor_nodes, key=graph.nodes.index))
     return ModelSpec(graph.outcome, tuple(nodes), tuple(exogenous), scales, data.freq, data.n_periods, latents)

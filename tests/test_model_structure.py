@@ -121,7 +121,7 @@ def test_latent_factor_mode_structure(example_graph, random_frame):
     assert spec.latents == ("demand",)
     assert set(spec.latent_children("demand")) == {"ppc_spend", "ppc_clicks", "seo_clicks", "direct_clicks"}
     assert "ppc_spend" not in spec.exogenous  # its only parent is the factor: now modelled
-    assert spec.node("ppc_spend").edge("demand").sign == "positive"  # first child fixes the factor's sign
+    assert all(spec.node(c).edge("demand").sign == "free" for c in spec.latent_children("demand"))  # aligned after sampling
     assert not spec.node("seo_clicks").trend  # the factor replaces the flexible baseline
     assert ModelSpec.from_dict(spec.to_dict()) == spec
     assert "shared latent factor" in spec.to_text()
@@ -131,3 +131,34 @@ def test_latent_factor_mode_structure(example_graph, random_frame):
     assert any(set(spec.latent_children("demand")) <= set(b) for b in blocks)
     with pytest.raises(SpecError, match="unknown latent handling"):
         build_spec(g, data, latent="gp")
+
+
+def test_align_factor_signs_mirrors_chains_consistently(example_graph, random_frame):
+    """A chain sampled in the mirror mode (z, loadings) -> (-z, -loadings) is flipped; predictions are unchanged."""
+    import arviz as az
+
+    from causalmmm.data import load_data
+    from causalmmm.model.fit import align_factor_signs
+
+    g = example_graph.copy().add_node("demand", "confounder", observed=False)
+    data = load_data(random_frame.drop(columns=["demand"])).validate_against(g)
+    spec = build_spec(g, data, latent="factor")
+    children = spec.latent_children("demand")
+    rng = np.random.default_rng(0)
+    T, D = spec.n_periods, 5
+    z = np.sin(np.arange(T) / 8.0)
+    flip = np.array([1.0, -1.0, -1.0])[:, None, None]  # chains 1 and 2 in the mirror mode
+    post = {"demand|z": flip * (z + 0.01 * rng.normal(size=(3, D, T)))}
+    for i, c in enumerate(children):
+        post[param_name(c, "beta", "demand")] = flip[:, :, 0] * (0.5 + 0.1 * i + 0.01 * rng.normal(size=(3, D)))
+    before = {c: post[param_name(c, "beta", "demand")][:, :, None] * post["demand|z"] for c in children}
+    idata = align_factor_signs(az.from_dict(posterior=post), spec)
+    p = idata.posterior
+    assert float(p["demand|z"].mean(("chain", "draw"))[10]) == pytest.approx(z[10], abs=0.02)
+    for c in children:
+        loading = p[param_name(c, "beta", "demand")].to_numpy()
+        assert (loading > 0).all()
+        np.testing.assert_allclose(loading[:, :, None] * p["demand|z"].to_numpy(), before[c])
+    # all chains in the mirror mode: oriented so the first child's loading is positive
+    mirrored = az.from_dict(posterior={k: -v for k, v in post.items()})
+    assert (align_factor_signs(mirrored, spec).posterior[param_name(children[0], "beta", "demand")] > 0).all()

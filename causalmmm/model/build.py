@@ -33,7 +33,7 @@ def add_latent_factor(name: str, n_periods: int) -> pt.TensorVariable:
     every innovation to ``rho`` (a funnel). ``z = (u - mean(u)) / sd(u)`` fixes
     the factor's location and scale, which would otherwise trade off against
     every child's intercept and loading (chains drifting apart along those
-    ridges). The sign is fixed by a positive loading on the first child.
+    ridges). The sign is left free (see :func:`causalmmm.model.fit.align_factor_signs`).
     ``rho ~ Beta(8, 2)`` favours slowly moving causes such as demand. Stored as
     ``NAME|z`` (and ``NAME|rho``, ``NAME|u``) in the posterior.
     """

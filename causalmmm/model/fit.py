@@ -17,11 +17,12 @@ from typing import Any, Callable, Iterable, Sequence
 import arviz as az
 import numpy as np
 import pymc as pm
+import xarray as xr
 
 from causalmmm.data import Dataset
 from causalmmm.errors import FitError
 from causalmmm.model.build import build_model
-from causalmmm.model.equations import SEP
+from causalmmm.model.equations import SEP, param_name
 from causalmmm.spec import ModelSpec
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
@@ -203,6 +204,44 @@ def _split_by_block(idata: az.InferenceData, blocks: Sequence[tuple[str, ...]], 
     return out
 
 
+def align_factor_signs(idata: az.InferenceData, spec: ModelSpec) -> az.InferenceData:
+    """Give every chain the same orientation of each latent factor.
+
+    When all of a factor's loadings are free, the model is symmetric under
+    ``(z, loadings) -> (-z, -loadings)``: the posterior has two mirror-image
+    modes with identical predictions, queries and experiment contrasts, and each
+    chain settles in one of them. (Constraining one loading to be positive
+    instead leaves a trap: a chain that starts in the mirror mode pins that
+    loading at zero and stays there — measured on search_latent seed 1, R-hat
+    1.83.) Each chain whose mean factor path anticorrelates with chain 0's is
+    mirrored; then all chains are mirrored if needed so the first child's
+    pooled loading is positive. Factors with a sign-constrained loading are
+    left alone (the constraint already orients them).
+    """
+    post = idata.posterior
+    for latent in spec.latents:
+        children = spec.latent_children(latent)
+        if any(spec.node(c).edge(latent).sign != "free" for c in children):
+            continue
+        zname = param_name(latent, "z")
+        if zname not in post or post.sizes.get("chain", 1) < 1:
+            continue
+        flip_vars = [v for v in (zname, param_name(latent, "u")) if v in post]
+        flip_vars += [param_name(c, "beta", latent) for c in children if param_name(c, "beta", latent) in post]
+        zmean = post[zname].mean("draw").to_numpy()  # (chain, T)
+        signs = np.array([1.0 if float(np.dot(zmean[c], zmean[0])) >= 0 else -1.0 for c in range(zmean.shape[0])])
+        first = param_name(children[0], "beta", latent)
+        if first in post:
+            pooled = float((post[first].mean("draw").to_numpy() * signs).mean())
+            signs = signs * (1.0 if pooled >= 0 else -1.0)
+        if np.all(signs > 0):
+            continue
+        factor = xr.DataArray(signs, dims=("chain",), coords={"chain": post["chain"]})
+        for v in flip_vars:
+            post[v] = post[v] * factor
+    return idata
+
+
 def fit_model(
     spec: ModelSpec,
     data: Dataset,
@@ -249,6 +288,7 @@ def fit_model(
             except Exception as exc:  # sampler failures become one line
                 raise FitError(f"sampling failed for {', '.join(nodes)} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})",
                                hint="check the data scales and priors; try --sampler pymc") from None
+        idata = align_factor_signs(idata, spec)
         latent_owner = {name: spec.latent_children(name)[0] for name in spec.latents}
         parts = _split_by_block(idata, [blocks[i] for i in members], {k: members.index(v) for k, v in exp_block.items() if v in members},
                                 latent_owner)
