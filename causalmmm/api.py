@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from causalmmm.data import Dataset, load_data
 from causalmmm.errors import CausalMMMError, DataError, GraphError, RunError
-from causalmmm.fileio import atomic_directory, atomic_write_text
+from causalmmm.fileio import atomic_directory, atomic_write_text, interrupt_guard
 from causalmmm.graph.causal_graph import CausalGraph
 from causalmmm.graph.io import load_graph
 
@@ -92,15 +92,17 @@ def fit_run(graph_file: str | Path, data_file: str | Path, run_dir: str | Path, 
 
     if Path(run_dir).exists() and not force:
         raise RunError("output already exists", where=str(run_dir), hint="pass --force to overwrite or choose another path")
-    graph, data = load_graph_and_data(graph_file, data_file, date_column)
-    exps = load_checked_experiments(experiments, graph, data) if experiments is not None else []
-    spec = build_spec(graph, data)
-    config = SamplerConfig(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed, fast=fast)
-    progress = (lambda msg: print(msg, file=sys.stderr)) if show_progress else None
-    fit = fit_model(spec, data, config, experiments=exps, progress=progress)
-    extra = {"experiments": [{"name": e.name, "use": e.use, "design": e.design, "treatment": e.treatment,
-                              "measured": list(e.measured), "calibrated": e.use == "calibrate"} for e in exps]}
-    return write_run(run_dir, graph, spec, data, fit, force=force, extra=extra)
+    # samplers swallow Ctrl-C and return partial draws; the guard makes the run refuse to be written
+    with interrupt_guard():
+        graph, data = load_graph_and_data(graph_file, data_file, date_column)
+        exps = load_checked_experiments(experiments, graph, data) if experiments is not None else []
+        spec = build_spec(graph, data)
+        config = SamplerConfig(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed, fast=fast)
+        progress = (lambda msg: print(msg, file=sys.stderr)) if show_progress else None
+        fit = fit_model(spec, data, config, experiments=exps, progress=progress)
+        extra = {"experiments": [{"name": e.name, "use": e.use, "design": e.design, "treatment": e.treatment,
+                                  "measured": list(e.measured), "calibrated": e.use == "calibrate"} for e in exps]}
+        return write_run(run_dir, graph, spec, data, fit, force=force, extra=extra)
 
 
 def load_checked_experiments(path: str | Path, graph: CausalGraph, data: Dataset) -> list[Any]:

@@ -82,6 +82,7 @@ def load_yaml_text(text: str, source: str, error: type[CausalMMMError]) -> Any:
 # the final rename.
 
 _INTERRUPTED: list[int] = []
+_GUARD_ACTIVE: list[bool] = []
 
 
 class Interrupted(KeyboardInterrupt):
@@ -102,12 +103,13 @@ def raise_if_interrupted() -> None:
 def interrupt_guard() -> Iterator[None]:
     """Turn SIGINT and SIGTERM into :class:`Interrupted` and remember that they came.
 
-    Only in the main thread; the previous handlers are restored on exit.
+    Only in the main thread; the previous handlers are restored on exit. Re-entrant: an
+    inner guard (``api.fit_run`` inside ``cli.main``) leaves the outer one in charge.
     """
-    _INTERRUPTED.clear()
-    if threading.current_thread() is not threading.main_thread():
+    if _GUARD_ACTIVE or threading.current_thread() is not threading.main_thread():
         yield
         return
+    _INTERRUPTED.clear()
 
     def handler(signum: int, frame: Any) -> None:
         _INTERRUPTED.append(signum)
@@ -116,9 +118,11 @@ def interrupt_guard() -> Iterator[None]:
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     for sig in previous:
         signal.signal(sig, handler)
+    _GUARD_ACTIVE.append(True)
     try:
         yield
     finally:
+        _GUARD_ACTIVE.clear()
         for sig, old in previous.items():
             signal.signal(sig, old if old is not None else signal.SIG_DFL)
         _INTERRUPTED.clear()

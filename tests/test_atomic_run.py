@@ -26,7 +26,7 @@ from causalmmm.errors import RunError
 from causalmmm.fileio import (Interrupted, atomic_directory, atomic_write_text, clean_stale_leftovers, interrupt_guard,
                               stale_leftovers)
 
-from test_determinism import write_tiny_world
+from test_determinism import fixed_draw_fit, write_tiny_world
 
 
 def _dead_pid() -> int:
@@ -67,6 +67,30 @@ def test_an_interrupt_swallowed_by_a_library_still_aborts_the_commit(tmp_path):
     with atomic_directory(target, force=False, error=RunError) as stage:
         (stage / "ok").write_text("1")
     assert (target / "ok").exists()
+
+
+def test_python_api_fit_run_is_guarded_too(tmp_path, monkeypatch):
+    """Ctrl-C during sampling through the Python API (e.g. Jupyter): no run is written either."""
+    import causalmmm.model.fit as fit_module
+    from causalmmm.api import fit_run
+
+    def swallowing_sampler(spec, data, config=None, **kwargs):
+        try:  # what nutpie does on KeyboardInterrupt: stop and return the draws so far
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        return fixed_draw_fit(spec)
+
+    monkeypatch.setattr(fit_module, "fit_model", swallowing_sampler)
+    gfile, dfile = write_tiny_world(tmp_path / "world")
+    with pytest.raises(KeyboardInterrupt):
+        fit_run(gfile, dfile, tmp_path / "out" / "run")
+    assert not (tmp_path / "out" / "run").exists() and list((tmp_path / "out").iterdir()) == []
+    # without an interrupt the same call writes the run
+    monkeypatch.setattr(fit_module, "fit_model", lambda spec, data, config=None, **kw: fixed_draw_fit(spec))
+    fit_run(gfile, dfile, tmp_path / "out" / "run")
+    assert (tmp_path / "out" / "run" / "summary.json").exists()
 
 
 def test_stale_leftovers_of_dead_processes_are_removed_on_the_next_write(tmp_path):

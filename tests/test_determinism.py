@@ -40,6 +40,27 @@ def write_tiny_world(directory: Path, T: int = 60) -> tuple[Path, Path]:
     return directory / "graph.dot", directory / "data.csv"
 
 
+def fixed_draw_fit(spec, seconds: float = 1.0, n: int = 4):
+    """A FitResult from constant parameter draws, as if sampled (no sampler)."""
+    import arviz as az
+
+    from causalmmm.model.equations import param_name
+    from causalmmm.model.fit import FitResult, SamplerConfig, fit_blocks
+
+    blocks = fit_blocks(spec)
+    idata = []
+    for block in blocks:
+        post = {}
+        for name in block:
+            post[param_name(name, "intercept")] = np.full((1, n), 0.2)
+            post[param_name(name, "sigma")] = np.full((1, n), 0.1)
+            for e in spec.node(name).edges:
+                for k in e.param_names:
+                    post[param_name(name, k, e.source)] = np.full((1, n), 0.5)
+        idata.append(az.from_dict(posterior=post))
+    return FitResult(blocks, idata, [], SamplerConfig(draws=n, chains=1, seed=7), seconds)
+
+
 VOLATILE_KEYS = {"fit_seconds", "created_at", "seconds", "timestamp", "versions", "python", "platform", "hostname"}
 
 
@@ -53,12 +74,8 @@ def _keys(obj) -> set[str]:
 
 def test_summary_has_no_volatile_fields_and_provenance_has_them(tmp_path):
     """Two writes of the same fit with different timings: identical summary.json, provenance differs."""
-    import arviz as az
-
     from causalmmm.data import load_data
     from causalmmm.graph.io import graph_from_dot
-    from causalmmm.model.equations import param_name
-    from causalmmm.model.fit import FitResult, SamplerConfig, fit_blocks
     from causalmmm.model.run import load_run, write_run
     from causalmmm.spec import build_spec
 
@@ -66,20 +83,8 @@ def test_summary_has_no_volatile_fields_and_provenance_has_them(tmp_path):
     graph = graph_from_dot(gfile.read_text())
     data = load_data(dfile).validate_against(graph)
     spec = build_spec(graph, data)
-    blocks = fit_blocks(spec)
-    idata = []
-    for block in blocks:
-        post = {}
-        for name in block:
-            post[param_name(name, "intercept")] = np.full((1, 4), 0.2)
-            post[param_name(name, "sigma")] = np.full((1, 4), 0.1)
-            for e in spec.node(name).edges:
-                for k in e.param_names:
-                    post[param_name(name, k, e.source)] = np.full((1, 4), 0.5)
-        idata.append(az.from_dict(posterior=post))
-    cfg = SamplerConfig(draws=4, chains=1, seed=7)
-    write_run(tmp_path / "a", graph, spec, data, FitResult(blocks, idata, [], cfg, 1.25))
-    write_run(tmp_path / "b", graph, spec, data, FitResult(blocks, idata, [], cfg, 99.5))
+    write_run(tmp_path / "a", graph, spec, data, fixed_draw_fit(spec, seconds=1.25))
+    write_run(tmp_path / "b", graph, spec, data, fixed_draw_fit(spec, seconds=99.5))
     a, b = (tmp_path / "a" / "summary.json").read_bytes(), (tmp_path / "b" / "summary.json").read_bytes()
     assert a == b
     summary = json.loads(a)
