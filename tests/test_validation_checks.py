@@ -250,3 +250,17 @@ def test_validate_cli_json_on_a_fixed_draw_run(tmp_path, capsys):
     assert [(e["name"], e["use"], e["consistent"]) for e in d["experiments"]] == [("cal", "calibrate", True), ("hold", "holdout", False)]
     assert d["summary"]["n"] == 2 and d["summary"]["n_consistent"] == 1
     assert [n["node"] for n in d["diagnostics"]["nodes"]] == list(scm.spec.node_names)
+
+
+def test_non_finite_predictions_are_reported_not_propagated(monkeypatch):
+    scm = toy_scm()
+    exps = [lift("a", "calibrate", -3.0), lift("b", "calibrate", -3.0)]
+    monkeypatch.setattr(loo_module, "refit_and_predict",
+                        lambda spec, data, config, others, target, spend_nodes: np.full(20, np.nan) if target.name == "a" else np.r_[np.full(19, -3.0), np.inf])
+    d = leave_one_out(scm.spec, scm.data, None, exps).to_dict()
+    a, b = d["experiments"]
+    assert a["z"] is None and a["predicted"] is None and not a["consistent"] and "finite" in a["note"]
+    assert b["consistent"] and "1 non-finite" in b["note"]
+    import json
+
+    json.dumps(d, allow_nan=False)

@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 Z_THRESHOLD = 2.0
 
 
+def finite_draws(draws: np.ndarray) -> tuple[np.ndarray, int]:
+    """The finite draws and how many were dropped (a diverged fit can yield NaN or inf parameters)."""
+    draws = np.asarray(draws, dtype=float)
+    ok = np.isfinite(draws)
+    return draws[ok], int((~ok).sum())
+
+
 def z_score(measured: float, se: float, draws: np.ndarray) -> float:
     """``(measured − mean) / sqrt(se² + var(draws))``: the measurement error and the model's uncertainty combined."""
     draws = np.asarray(draws, dtype=float)
@@ -116,7 +123,12 @@ def validate_experiments(scm: PosteriorSCM, experiments: Sequence[Experiment], c
         if not e.has_result:
             skipped.append(f"{e.name}: no estimate yet (analyse its raw data first)")
             continue
-        draws = predict_experiment(scm, e)
+        draws, dropped = finite_draws(predict_experiment(scm, e))
+        if draws.size == 0:
+            skipped.append(f"{e.name}: the model's prediction is not finite in any draw (check the fit's diagnostics)")
+            continue
+        if dropped:
+            skipped.append(f"{e.name}: {dropped} non-finite predicted draws ignored")
         checks.append(ExperimentCheck(e.name, e.use, e.name in cal, float(e.estimate), float(e.se), Summary.of(draws),
                                       float(draws.std()), z_score(float(e.estimate), float(e.se), draws)))
     return ValidationReport(checks, skipped)

@@ -22,7 +22,7 @@ from causalmmm.errors import ExperimentError
 from causalmmm.experiments.schema import Experiment
 from causalmmm.query.do import PosteriorSCM, Summary
 from causalmmm.spec import ModelSpec
-from causalmmm.validation.experiments import Z_THRESHOLD, predict_experiment, z_score
+from causalmmm.validation.experiments import Z_THRESHOLD, finite_draws, predict_experiment, z_score
 
 #: progress(done, total, name) after each refit
 Progress = Callable[[int, int, str], None]
@@ -35,18 +35,20 @@ class LooCheck:
     name: str
     measured: float
     measured_se: float
-    predicted: Summary
-    predicted_sd: float
-    z: float
+    predicted: Summary | None
+    predicted_sd: float | None
+    z: float | None  # None when the refit gave no finite prediction
     in_sample_z: float | None = None
+    note: str | None = None
 
     @property
     def consistent(self) -> bool:
-        return abs(self.z) < Z_THRESHOLD
+        return self.z is not None and abs(self.z) < Z_THRESHOLD
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "measured": self.measured, "measured_se": self.measured_se, "predicted": self.predicted.to_dict(),
-                "predicted_sd": self.predicted_sd, "z": self.z, "consistent": self.consistent, "in_sample_z": self.in_sample_z}
+        return {"name": self.name, "measured": self.measured, "measured_se": self.measured_se,
+                "predicted": self.predicted.to_dict() if self.predicted is not None else None, "predicted_sd": self.predicted_sd,
+                "z": self.z, "consistent": self.consistent, "in_sample_z": self.in_sample_z, "note": self.note}
 
 
 @dataclass
@@ -65,6 +67,9 @@ class LooResult:
         for c in self.checks:
             p = c.predicted
             ins = "-" if c.in_sample_z is None else f"{c.in_sample_z:+.2f}"
+            if p is None or c.z is None:
+                lines.append(f"{c.name:<29} {c.measured:>10,.1f} ± {c.measured_se:<9,.1f} no prediction: {c.note}")
+                continue
             lines.append(f"{c.name:<29} {c.measured:>10,.1f} ± {c.measured_se:<9,.1f} {p.mean:>10,.1f} [{p.hdi_low:,.1f}, {p.hdi_high:,.1f}]"
                          f"  {c.z:+6.2f}  {ins:>10}  {'consistent' if c.consistent else 'INCONSISTENT'}")
         s = self.to_dict()["summary"]
@@ -131,7 +136,13 @@ def leave_one_out(spec: ModelSpec, data: Dataset, config: Any, experiments: Sequ
                     progress(i + 1, len(targets), futures[fut])
     checks = []
     for e in targets:
-        d = draws[e.name]
+        d, dropped = finite_draws(draws[e.name])
+        ins = (in_sample or {}).get(e.name)
+        if d.size == 0:
+            checks.append(LooCheck(e.name, float(e.estimate), float(e.se), None, None, None, ins,
+                                   "the refit gave no finite prediction (diverged); check it with a full NUTS fit"))
+            continue
+        note = f"{dropped} non-finite predicted draws ignored" if dropped else None
         checks.append(LooCheck(e.name, float(e.estimate), float(e.se), Summary.of(d), float(d.std()),
-                               z_score(float(e.estimate), float(e.se), d), (in_sample or {}).get(e.name)))
+                               z_score(float(e.estimate), float(e.se), d), ins, note))
     return LooResult(checks)

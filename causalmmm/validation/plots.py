@@ -27,7 +27,7 @@ def plot_experiments(report: ValidationReport) -> Figure:
     With a leave-one-out result, each calibrating experiment also shows its out-of-sample prediction.
     """
     checks = report.checks
-    loo = {c.name: c for c in report.loo.checks} if report.loo is not None else {}
+    loo = {c.name: c for c in report.loo.checks if c.predicted is not None and c.z is not None} if report.loo is not None else {}
     fig = Figure(figsize=(8, 1.2 + 0.7 * max(len(checks), 1)), layout="constrained")
     ax = fig.subplots()
     if not checks:
