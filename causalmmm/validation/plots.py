@@ -73,13 +73,14 @@ def plot_holdout(result: HoldoutResult) -> Figure:
     for ax, n in zip(axes, nodes):
         m = n.metrics()
         ax.fill_between(dates, n.low, n.high, color=CALIBRATING, alpha=0.2, lw=0, label="94% predictive interval")
-        ax.plot(dates, n.actual, color=MEASURED, lw=1, label="actual")
+        ax.plot(dates, n.actual, color=MEASURED, lw=1, label="actual", zorder=3)
         ax.plot(dates[: result.n_train], n.mean[: result.n_train], color=CALIBRATING, lw=1, label="fitted (training)")
         ax.plot(dates[result.n_train:], n.mean[result.n_train:], color=HOLDOUT, lw=1.5, label="predicted (hold-out)")
         ax.axvspan(split, dates[-1], color="grey", alpha=0.08, lw=0)
         ax.axvline(split, color="grey", ls="--", lw=0.8)
         verdict = "beats naive" if m["beats_naive"] else "does not beat naive"
-        ax.set_title(f"{n.node}: hold-out MAE {m['mae']:,.3g} ({verdict})", fontsize=9)
+        err = f"{m['mae']:,.0f}" if abs(m["mae"]) >= 1000 else f"{m['mae']:.3g}"
+        ax.set_title(f"{n.node}: hold-out MAE {err} ({verdict})", fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in axes[len(nodes):]:
         ax.set_axis_off()
