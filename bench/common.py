@@ -40,9 +40,10 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 def write_fragment(name: str, text: str) -> Path:
     """Save a markdown fragment under bench/results/ (assembled into docs/benchmarks.md by run_all)."""
-    FRAGMENTS.mkdir(parents=True, exist_ok=True)
+    from causalmmm.fileio import atomic_write_text
+
     path = FRAGMENTS / f"{name}.md"
-    path.write_text(text)
+    atomic_write_text(path, text)
     print(text)
     return path
 
