@@ -90,11 +90,11 @@ class ValidationReport:
         return out
 
     def to_text(self) -> str:
-        lines = ["experiment                    use        measured ± se          predicted [94% HDI]                 z     verdict"]
+        lines = ["experiment                    use          measured ± se          predicted [94% HDI]                 z     verdict"]
         for c in self.checks:
-            label = f"{c.use}{' (calibrated)' if c.calibrated else ''}"
+            label = "calibrating" if c.calibrated else c.use
             p = c.predicted
-            lines.append(f"{c.name:<29} {label:<10} {c.measured:>10,.1f} ± {c.measured_se:<9,.1f} {p.mean:>10,.1f} [{p.hdi_low:,.1f}, {p.hdi_high:,.1f}]"
+            lines.append(f"{c.name:<29} {label:<12} {c.measured:>10,.1f} ± {c.measured_se:<9,.1f} {p.mean:>10,.1f} [{p.hdi_low:,.1f}, {p.hdi_high:,.1f}]"
                          f"  {c.z:+6.2f}  {'consistent' if c.consistent else 'INCONSISTENT'}")
         s = self.to_dict()["summary"]
         lines.append(f"{s['n_consistent']}/{s['n']} consistent; holdouts {s['n_holdout_consistent']}/{s['n_holdout']} "
