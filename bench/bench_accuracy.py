@@ -2,7 +2,7 @@
 and, when the bench extra is installed, pymc-marketing's flat MMM in the configurations users run.
 
     python bench/bench_accuracy.py [--presets search search_latent] [--seeds 3] [--draws 500] [--no-flat]
-                                   [--latent baseline|factor] [--name accuracy]
+                                   [--latent auto|baseline|factor] [--name accuracy]
 
 ``--latent`` is passed to ``build_spec`` (how a latent confounder is modelled); it changes
 nothing in worlds whose confounder is observed.
@@ -39,7 +39,7 @@ def _row(preset, seed, method, channel, truth, s: Summary, seconds, extra=""):
             "covered": cover, "width": s.hdi_high - s.hdi_low, "seconds": seconds, "extra": extra}
 
 
-def causal_rows(preset, seed, world, d, exps, cfg, latent="baseline"):
+def causal_rows(preset, seed, world, d, exps, cfg, latent="auto"):
     graph = world.graph
     data = load_data(Path(d) / "data.csv").validate_against(graph)
     spec = build_spec(graph, data, latent=latent)
@@ -95,7 +95,7 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=500)
     ap.add_argument("--no-flat", action="store_true")
     ap.add_argument("--name", default="accuracy", help="fragment name under bench/results/")
-    ap.add_argument("--latent", default="baseline", choices=("baseline", "factor"), help="build_spec latent handling")
+    ap.add_argument("--latent", default="auto", choices=("auto", "baseline", "factor"), help="build_spec latent handling")
     args = ap.parse_args()
     cfg = SamplerConfig(draws=args.draws, tune=args.draws, chains=2, seed=0)
     rows = []
@@ -124,8 +124,8 @@ def main() -> None:
                         float(np.median([r["width"] for r in sel])), float(np.median([r["seconds"] for r in sel]))])
     title = ("Accuracy: total ROAS per channel against ground truth" if args.no_flat
              else "Accuracy head-to-head: causalmmm and pymc-marketing's flat MMM, same worlds, same run")
-    if args.latent != "baseline":
-        title += f" (latent confounders as a shared {args.latent})"
+    if args.latent != "auto":
+        title += f" (latent confounders: {args.latent})"
     text = header(title, command_line())
     text += (f"Latent confounders modelled as: `{args.latent}` (`build_spec(..., latent=...)`).\n\n"
              "Goals: within 5% with the confounder observed (`search`), within 15% with it latent plus experiments "

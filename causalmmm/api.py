@@ -75,16 +75,16 @@ def test_graph(graph_file: str | Path, data_file: str | Path, *, alpha: float = 
     return check_implied_independences(graph, data, alpha=alpha)
 
 
-def spec_from_files(graph_file: str | Path, data_file: str | Path, date_column: str = "date") -> Any:
+def spec_from_files(graph_file: str | Path, data_file: str | Path, date_column: str = "date", latent: str = "auto") -> Any:
     from causalmmm.spec import build_spec
 
     graph, data = load_graph_and_data(graph_file, data_file, date_column)
-    return build_spec(graph, data)
+    return build_spec(graph, data, latent=latent)
 
 
 def fit_run(graph_file: str | Path, data_file: str | Path, run_dir: str | Path, *, experiments: str | Path | None = None,
             draws: int = 500, tune: int = 500, chains: int = 2, seed: int = 0, sampler: str = "nutpie", fast: bool = False,
-            date_column: str = "date", force: bool = False, show_progress: bool = False) -> Any:
+            date_column: str = "date", force: bool = False, show_progress: bool = False, latent: str = "auto") -> Any:
     """Fit graph + data and write RUN_DIR atomically; return the loaded :class:`Run`."""
     from causalmmm.model.fit import SamplerConfig, fit_model
     from causalmmm.model.run import write_run
@@ -96,7 +96,7 @@ def fit_run(graph_file: str | Path, data_file: str | Path, run_dir: str | Path, 
     with interrupt_guard():
         graph, data = load_graph_and_data(graph_file, data_file, date_column)
         exps = load_checked_experiments(experiments, graph, data) if experiments is not None else []
-        spec = build_spec(graph, data)
+        spec = build_spec(graph, data, latent=latent)
         config = SamplerConfig(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed, fast=fast)
         progress = (lambda msg: print(msg, file=sys.stderr)) if show_progress else None
         fit = fit_model(spec, data, config, experiments=exps, progress=progress)

@@ -176,22 +176,24 @@ def graph_test(graph_file: Path, data_file: Path, alpha: float, date_column: str
 @click.option("--sampler", default="nutpie", show_default=True, type=click.Choice(["nutpie", "pymc", "numpyro"]))
 @click.option("--fast", is_flag=True, help="Approximate posterior in seconds (for iteration).")
 @click.option("--dry-run", is_flag=True, help="Print each node's equation and exit.")
+@click.option("--latent", default="auto", show_default=True, type=click.Choice(["auto", "factor", "baseline"]),
+              help="Latent confounders: a shared AR(1) factor (auto: when it has >= 3 observed children) or a flexible baseline per child.")
 @click.option("--date-column", default="date", show_default=True)
 @click.option("--force", is_flag=True, help="Overwrite RUN_DIR.")
 @json_option
 def fit_cmd(graph_file: Path, data_file: Path, run_dir: Path | None, experiments_file: Path | None, draws: int, tune: int, chains: int,
-            seed: int, sampler: str, fast: bool, dry_run: bool, date_column: str, force: bool, as_json: bool) -> None:
+            seed: int, sampler: str, fast: bool, dry_run: bool, latent: str, date_column: str, force: bool, as_json: bool) -> None:
     """Fit one Bayesian submodel per node of GRAPH_FILE on DATA_FILE."""
     from causalmmm.api import fit_run, spec_from_files
 
     if dry_run:
-        spec = spec_from_files(graph_file, data_file, date_column=date_column)
+        spec = spec_from_files(graph_file, data_file, date_column=date_column, latent=latent)
         emit(spec.to_dict(), as_json, spec.to_text)
         return
     if run_dir is None:
         raise click.UsageError("missing option -o/--output RUN_DIR")
     run = fit_run(graph_file, data_file, run_dir, experiments=experiments_file, draws=draws, tune=tune, chains=chains, seed=seed,
-                  sampler=sampler, fast=fast, date_column=date_column, force=force, show_progress=progress_enabled())
+                  sampler=sampler, fast=fast, date_column=date_column, force=force, show_progress=progress_enabled(), latent=latent)
     emit(run.summary, as_json, run.summary_text)
 
 

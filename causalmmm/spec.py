@@ -255,6 +255,11 @@ def series_scale(values: np.ndarray) -> float:
     return s if s > 0 else 1.0
 
 
+LATENT_MODES = ("auto", "baseline", "factor")
+#: ``latent="auto"`` models a latent root as a shared factor when it has at least this many observed children.
+MIN_FACTOR_CHILDREN = 3
+
+
 def build_spec(
     graph: CausalGraph,
     data: "Any",
@@ -263,7 +268,7 @@ def build_spec(
     trend: bool | None = None,
     seasonality: int | None = None,
     priors: Mapping[str, Mapping[str, Prior]] | None = None,
-    latent: str = "baseline",
+    latent: str = "auto",
 ) -> ModelSpec:
     """Derive the ModelSpec from a validated graph and a validated Dataset.
 
@@ -273,7 +278,10 @@ def build_spec(
     by default only nodes with a latent parent get a flexible baseline
     (linear trend + Fourier order 2).
 
-    ``latent``: how latent parents are handled. ``"baseline"`` (default): each
+    ``latent``: how latent parents are handled. ``"auto"`` (default): a latent
+    root with at least :data:`MIN_FACTOR_CHILDREN` observed children is a
+    factor (enough indicators to pin it down), any other latent parent is
+    handled by the baseline. ``"baseline"``: each
     child gets the flexible baseline and is flagged confounded. ``"factor"``: a
     latent node with observed children is modelled as one shared standardised
     AR(1) series entering each child linearly (a factor model); its children
@@ -282,8 +290,8 @@ def build_spec(
     factor's sign is arbitrary and is aligned after sampling
     (:func:`causalmmm.model.fit.align_factor_signs`).
     """
-    if latent not in ("baseline", "factor"):
-        raise SpecError(f"unknown latent handling {latent!r}", hint="use baseline or factor")
+    if latent not in LATENT_MODES:
+        raise SpecError(f"unknown latent handling {latent!r}", hint=f"use {', '.join(LATENT_MODES)}")
     if likelihood not in LIKELIHOODS:
         raise SpecError(f"unknown likelihood {likelihood!r}", hint=f"allowed: {', '.join(LIKELIHOODS)}")
     priors = dict(priors or {})
@@ -296,12 +304,14 @@ def build_spec(
     nodes: list[NodeSpec] = []
     exogenous: list[str] = []
     factor_nodes: set[str] = set()
+    factor_roots = {v for v in graph.latent_nodes if not graph.parents(v) and latent != "baseline"
+                    and (latent == "factor" or sum(graph.is_observed(c) for c in graph.children(v)) >= MIN_FACTOR_CHILDREN)}
     for name in graph.topological_order():
         if not graph.is_observed(name):
             continue
         obs_parents = [p for p in graph.parents(name) if graph.is_observed(p)]
         latent_parents = tuple(p for p in graph.parents(name) if not graph.is_observed(p))
-        factor_parents = [p for p in latent_parents if latent == "factor" and not graph.parents(p)]
+        factor_parents = [p for p in latent_parents if p in factor_roots]
         if not obs_parents and not factor_parents:
             exogenous.append(name)
             continue

@@ -35,13 +35,30 @@ def test_latent_parent_gets_flexible_baseline_and_is_flagged(example_graph, rand
 
     g = example_graph.copy().add_node("demand", "confounder", observed=False)
     data = load_data(random_frame.drop(columns=["demand"])).validate_against(g)
-    spec = build_spec(g, data)
+    spec = build_spec(g, data, latent="baseline")
     seo = spec.node("seo_clicks")
     assert seo.confounded and seo.latent_parents == ("demand",)
     assert seo.trend and seo.seasonality == 2
     assert "ppc_spend" in spec.exogenous  # only a latent parent -> exogenous
     assert not spec.node("sales").confounded
     assert "confounded unless calibrated" in spec.to_text()
+
+
+def test_auto_latent_is_a_factor_with_three_observed_children_else_baseline(example_graph, random_frame):
+    from causalmmm.data import load_data
+    from causalmmm.spec import MIN_FACTOR_CHILDREN
+
+    g = example_graph.copy().add_node("demand", "confounder", observed=False)
+    data = load_data(random_frame.drop(columns=["demand"])).validate_against(g)
+    assert len([c for c in g.children("demand") if g.is_observed(c)]) >= MIN_FACTOR_CHILDREN
+    assert build_spec(g, data) == build_spec(g, data, latent="factor") and build_spec(g, data).latents == ("demand",)
+    few = g.copy()
+    for c in [c for c in few.children("demand")][:-2]:
+        few.remove_edge("demand", c)
+    spec = build_spec(few, load_data(random_frame.drop(columns=["demand"])).validate_against(few))
+    assert spec.latents == () and all(n.trend for n in spec.nodes if n.latent_parents)
+    with pytest.raises(SpecError, match="unknown latent handling"):
+        build_spec(g, data, latent="magic")
 
 
 def test_spec_serialises_and_prints(example_graph, random_data):
