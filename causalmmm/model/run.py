@@ -71,7 +71,12 @@ class Run:
             lines.append(f"  {d['node']:<16} R-hat {rh:>6}  ESS {ess:>6}  divergences {d['divergences']}")
         warns = [w for d in s["diagnostics"] for w in d["warnings"]]
         lines += [f"warning: {w}" for w in dict.fromkeys(warns)]
-        confounded = [n["name"] for n in s["nodes"] if n["confounded"]]
+        factors = set(self.spec.latents)
+        via_factor = [n["name"] for n in s["nodes"] if n["confounded"] and set(n["latent_parents"]) <= factors]
+        confounded = [n["name"] for n in s["nodes"] if n["confounded"] and n["name"] not in via_factor]
+        if via_factor:
+            lines.append(f"note: {', '.join(via_factor)} share the latent factor(s) {', '.join(sorted(factors))}: identified under the "
+                         "factor model's assumptions (one common cause, linear loadings), or by the experiments that calibrate them")
         if confounded:
             lines.append(f"warning: {', '.join(confounded)} have latent parents: their mechanisms are confounded unless calibrated by an experiment")
         return "\n".join(lines)

@@ -173,8 +173,12 @@ def next_experiment(d: ReportData) -> Point:
         return (r["hdi_high"] - r["hdi_low"]) / max(abs(r["mean"]), 1e-9)
 
     pick = unidentified[0] if unidentified else max(candidates, key=rel_width)
-    why = ("its effect is not identified from the data" if unidentified
-           else f"its ROAS is the least certain ({fmt_ratio(d.total(pick)['roas'])})")
+    if unidentified:
+        why = "its effect is not identified from the data"
+        if pick in cal:
+            why += f" and rests on {', '.join(e['name'] for e in cal[pick])} alone; a second, independent test would check it"
+    else:
+        why = f"its ROAS is the least certain ({fmt_ratio(d.total(pick)['roas'])})"
     ident = _channel_ident(d, pick) or {}
     exps = ident.get("experiments_that_identify") or [f"a randomised test on {pick} measured on {d.outcome}"]
     return Point("Next experiment", f"Run {exps[0]}, because {why}.")
