@@ -127,3 +127,11 @@ def test_screenshot_in_headless_chromium(report_data, tmp_path):
     img = Image.open(shot)
     assert img.width == 1200 and 1500 < img.height < 5000  # the blank bottom is trimmed
     assert len(set(img.convert("L").resize((60, 200)).getdata())) > 20  # not a blank page
+
+
+def test_charts_survive_a_mean_a_rounding_error_outside_its_hdi():
+    from causalmmm.report.figures import scenarios_chart
+
+    s = {"mean": 100.0000001, "hdi_low": 100.0, "hdi_high": 100.0}
+    sc = [{"budget": 10.0, "periods": 4, "allocation": {"a": 10.0}, "current_allocation": {"a": 10.0}, "expected_outcome": s, "current_outcome": s}]
+    assert scenarios_chart(sc).axes
