@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from causalmmm.query.do import PosteriorSCM, Summary
+from causalmmm.query.do import PosteriorSCM
 
 
 @dataclass
@@ -118,7 +118,3 @@ def collect(run: Any, experiments: Sequence[Any] | None = None, *, max_draws: in
         scenarios=scenarios, node_fits=node_fits(scm), spend={c: float(scm.data.column(c).sum()) for c in eff["channels"]},
         residuals=diagnose_residuals(scm).to_dict(), validation=validation, validation_report=vreport, experiments=list(run.summary.get("experiments", [])),
     )
-
-
-def summary_of(d: dict[str, float]) -> Summary:
-    return Summary(d["mean"], d["hdi_low"], d["hdi_high"])

@@ -12,6 +12,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from causalmmm.report.collect import NodeFit  # noqa: E402
+from causalmmm.validation.plots import error_bars  # noqa: E402
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
@@ -35,12 +36,6 @@ def _human_axes(ax: Any, x: bool = False, y: bool = True) -> None:
         ax.xaxis.set_major_formatter(FuncFormatter(human))
     if y:
         ax.yaxis.set_major_formatter(FuncFormatter(human))
-
-
-def _err(mean: Any, low: Any, high: Any) -> np.ndarray:
-    """Error-bar lengths [below, above], clipped at 0 (a mean can sit a rounding error outside a degenerate HDI)."""
-    m, lo, hi = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (mean, low, high))
-    return np.clip(np.vstack([m - lo, hi - m]), 0.0, None)
 
 
 def _grid(n: int, ncols: int = 2, height: float = 2.4, width: float = 11.0) -> tuple[Figure, np.ndarray]:
@@ -92,7 +87,7 @@ def roas_forest(effects: dict[str, Any]) -> Figure:
     for i, ch in enumerate(chans):
         for off, s, color, label in ((0.15, totals[ch], "#08519c", "ROAS (average)"), (-0.15, effects["channels"][ch]["mroas"], "#e6550d", "mROAS (next unit)")):
             y = len(chans) - 1 - i + off
-            ax.errorbar(s["mean"], y, xerr=_err(s["mean"], s["hdi_low"], s["hdi_high"]), fmt="o", color=color,
+            ax.errorbar(s["mean"], y, xerr=error_bars(s["mean"], s["hdi_low"], s["hdi_high"]), fmt="o", color=color,
                         capsize=3, label=label if i == 0 else None)
     ax.axvline(1.0, color="grey", ls="--", lw=0.8)
     ax.set_yticks(range(len(chans)), list(reversed(chans)))
@@ -144,7 +139,7 @@ def scenarios_chart(scenarios: Sequence[dict[str, Any]]) -> Figure:
     lows = [scenarios[0]["current_outcome"]["hdi_low"]] + [s["expected_outcome"]["hdi_low"] for s in scenarios]
     highs = [scenarios[0]["current_outcome"]["hdi_high"]] + [s["expected_outcome"]["hdi_high"] for s in scenarios]
     x = np.arange(len(labels))
-    ax2.errorbar(x, means, yerr=_err(means, lows, highs), fmt="o", color="#08519c", capsize=3)
+    ax2.errorbar(x, means, yerr=error_bars(means, lows, highs), fmt="o", color="#08519c", capsize=3)
     ax2.set_xticks(x, labels)
     ax2.set_title("Expected total outcome over the planning window (94% HDI)", fontsize=10, loc="left")
     ax2.tick_params(labelsize=8)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -17,8 +18,10 @@ LOO = "#ff7f0e"
 MEASURED = "black"
 
 
-def _xerr(mean: float, low: float, high: float) -> list[list[float]]:
-    return [[max(mean - low, 0.0)], [max(high - mean, 0.0)]]
+def error_bars(mean: Any, low: Any, high: Any) -> np.ndarray:
+    """Error-bar lengths [below, above] for matplotlib, clipped at 0 (a mean can sit a rounding error outside its HDI)."""
+    m, lo, hi = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (mean, low, high))
+    return np.clip(np.vstack([m - lo, hi - m]), 0.0, None)
 
 
 def plot_experiments(report: ValidationReport) -> Figure:
@@ -38,12 +41,12 @@ def plot_experiments(report: ValidationReport) -> Figure:
     for y, c in zip(ys, checks):
         colour = CALIBRATING if c.calibrated else HOLDOUT
         p = c.predicted
-        ax.errorbar([p.mean], [y + 0.15], xerr=_xerr(p.mean, p.hdi_low, p.hdi_high), fmt="o", color=colour, capsize=4)
+        ax.errorbar([p.mean], [y + 0.15], xerr=error_bars(p.mean, p.hdi_low, p.hdi_high), fmt="o", color=colour, capsize=4)
         ax.errorbar([c.measured], [y - 0.15], xerr=[[2 * c.measured_se], [2 * c.measured_se]], fmt="s", color=MEASURED,
                     mfc="white", capsize=4)
         if c.name in loo:
             q = loo[c.name].predicted
-            ax.errorbar([q.mean], [y], xerr=_xerr(q.mean, q.hdi_low, q.hdi_high), fmt="D", color=LOO, capsize=3, ms=4)
+            ax.errorbar([q.mean], [y], xerr=error_bars(q.mean, q.hdi_low, q.hdi_high), fmt="D", color=LOO, capsize=3, ms=4)
         ax.annotate(f"z = {c.z:+.2f}" + (f", LOO z = {loo[c.name].z:+.2f}" if c.name in loo else ""), (1.0, y), xycoords=("axes fraction", "data"),
                     xytext=(4, 0), textcoords="offset points", va="center", fontsize=8,
                     color="black" if c.consistent else HOLDOUT)
