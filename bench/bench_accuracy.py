@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from bench.common import command_line, header, table, write_fragment  # noqa: E402
+from bench.oracle import oracle_roas  # noqa: E402
 from causalmmm.data import load_data  # noqa: E402
 from causalmmm.experiments.analyze import analyze_experiments, merge_results  # noqa: E402
 from causalmmm.experiments.schema import load_experiments  # noqa: E402
@@ -37,6 +38,17 @@ def _row(preset, seed, method, channel, truth, s: Summary, seconds, extra=""):
     cover = s.hdi_low <= truth <= s.hdi_high
     return {"preset": preset, "seed": seed, "method": method, "channel": channel, "truth": truth, "mean": s.mean, "err": err,
             "covered": cover, "width": s.hdi_high - s.hdi_low, "seconds": seconds, "extra": extra}
+
+
+ORACLE = "reference: oracle OLS (true shapes)"
+Z94 = 1.881  # normal quantile for a central 94% interval
+
+
+def oracle_rows(preset, seed, world):
+    """The oracle reference (bench/oracle.py): OLS with every shape known, no experiments; 94% normal interval."""
+    truth = world.true_effects()
+    return [_row(preset, seed, ORACLE, ch, truth[ch]["roas"], Summary(o["roas"], o["roas"] - Z94 * o["sd"], o["roas"] + Z94 * o["sd"]), 0.0)
+            for ch, o in oracle_roas(world).items()]
 
 
 def causal_rows(preset, seed, world, d, exps, cfg, latent="auto"):
@@ -107,6 +119,7 @@ def main() -> None:
                 exps = load_experiments(Path(d) / "experiments.yaml")
                 exps = merge_results(exps, analyze_experiments(exps, d, seed=seed))
                 rows += causal_rows(preset, seed, world, d, exps, cfg, args.latent)
+                rows += oracle_rows(preset, seed, world)
                 if not args.no_flat:
                     try:
                         rows += flat_rows(preset, seed, world, d, exps, cfg)
@@ -129,7 +142,10 @@ def main() -> None:
     text = header(title, command_line())
     text += (f"Latent confounders modelled as: `{args.latent}` (`build_spec(..., latent=...)`).\n\n"
              "Goals: within 5% with the confounder observed (`search`), within 15% with it latent plus experiments "
-             "(`search_latent`, calibrated), 94% HDI coverage >= 90%.\n\n"
+             "(`search_latent`, calibrated), 94% HDI coverage >= 90%. "
+             f"*{ORACLE}* is not a tool: it knows the graph, every adstock/saturation shape and every latent series, "
+             "and fits only the linear coefficients by least squares (bench/oracle.py). Its error shows how much one "
+             "seed's data can say without experiments; its interval is mean ± 1.88 delta-method sd.\n\n"
              + table(["world", "method", "quantity", "seeds", "median |error|", "max |error|", "HDI covers truth", "median HDI width", "median fit s"], summary)
              + "\n<details><summary>per seed</summary>\n\n"
              + table(["world", "seed", "method", "quantity", "truth", "estimate", "error", "covered", "HDI width", "notes"],

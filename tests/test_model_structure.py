@@ -179,3 +179,22 @@ def test_align_factor_signs_mirrors_chains_consistently(example_graph, random_fr
     # all chains in the mirror mode: oriented so the first child's loading is positive
     mirrored = az.from_dict(posterior={k: -v for k, v in post.items()})
     assert (align_factor_signs(mirrored, spec).posterior[param_name(children[0], "beta", "demand")] > 0).all()
+
+
+@pytest.mark.parametrize("kind,params", [("geometric", {"alpha": 0.7}), ("delayed", {"alpha": 0.6, "theta": 2.0}),
+                                          ("weibull", {"shape": 1.5, "scale": 3.0})])
+def test_adstock_on_data_in_a_graph_equals_the_numpy_twin(kind: str, params: dict) -> None:
+    """The model graph computes adstock of observed series as lag-matrix @ weights; the query engine
+    loops over lags in numpy. Both must agree, for scalar and batched parameters."""
+    from causalmmm.transforms import adstock
+
+    x = np.random.default_rng(0).gamma(2.0, 1.0, 40)
+    want = adstock(x, kind, params, 8, np)
+    sym = {k: pt.scalar(k) for k in params}
+    got = adstock(pt.as_tensor_variable(x), kind, sym, 8, pt)
+    out = pytensor.function(list(sym.values()), got)(*params.values())
+    np.testing.assert_allclose(out, want, rtol=1e-10)
+    batched = {k: np.array([v, v * 0.9]) for k, v in params.items()}
+    vec = {k: pt.vector(k) for k in params}
+    out_b = pytensor.function(list(vec.values()), adstock(pt.as_tensor_variable(x), kind, vec, 8, pt))(*batched.values())
+    np.testing.assert_allclose(out_b, adstock(np.broadcast_to(x, (2, 40)), kind, batched, 8, np), rtol=1e-10)

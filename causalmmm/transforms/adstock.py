@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import numpy as np
+
 #: Parameters each adstock family needs, in order.
 ADSTOCK_PARAMS: dict[str, tuple[str, ...]] = {
     "geometric": ("alpha",),
@@ -48,11 +50,34 @@ def shift(x: Any, lag: int, xp: Any, fill: str = "zero") -> Any:
     return xp.concatenate([pad, x[..., :-lag]], axis=-1)
 
 
+def lag_matrix(x: np.ndarray, l_max: int) -> np.ndarray:
+    """``M[..., t, l] = x[..., t - l]`` (0 before the start), so that adstock is ``M @ w``."""
+    T = x.shape[-1]
+    padded = np.concatenate([np.zeros(x.shape[:-1] + (l_max - 1,)), x], axis=-1)
+    return np.stack([padded[..., l_max - 1 - lag: l_max - 1 - lag + T] for lag in range(l_max)], axis=-1)
+
+
+def _constant(x: Any) -> np.ndarray | None:
+    """The value of ``x`` if it is data (a numpy array or a pytensor constant), else None."""
+    if isinstance(x, np.ndarray):
+        return x
+    from pytensor.tensor.variable import TensorConstant
+
+    return np.asarray(x.data) if isinstance(x, TensorConstant) else None
+
+
 def adstock(x: Any, kind: str, params: Mapping[str, Any], l_max: int, xp: Any) -> Any:
-    """Apply carry-over along the last axis: ``y_t = sum_l w_l x_{t-l}`` (zeros before the start)."""
+    """Apply carry-over along the last axis: ``y_t = sum_l w_l x_{t-l}`` (zeros before the start).
+
+    In a pytensor graph over observed (constant) series the lagged copies are
+    precomputed, so the graph holds one product ``M @ w`` instead of ``l_max``
+    shifted slices; that keeps compile time flat in ``l_max``.
+    """
     if kind == "none":
         return x
     w = adstock_weights(kind, params, l_max, xp)
+    if xp is not np and l_max > 1 and (data := _constant(x)) is not None and data.ndim == 1:
+        return xp.tensordot(w, lag_matrix(np.asarray(data, dtype=float), l_max), axes=[[w.ndim - 1], [1]])
     T = x.shape[-1]
     padded = xp.concatenate([x[..., :1] * 0.0] * (l_max - 1) + [x], axis=-1) if l_max > 1 else x
     out = w[..., 0:1] * x
