@@ -49,4 +49,8 @@ def write_fragment(name: str, text: str) -> Path:
 
 
 def command_line() -> str:
-    return "python " + " ".join([Path(sys.argv[0]).as_posix().split("/main/")[-1]] + sys.argv[1:])
+    """This process's command, with the script path relative to the checkout (wherever it lives)."""
+    script = Path(sys.argv[0]).resolve()
+    root = FRAGMENTS.parents[1]
+    shown = script.relative_to(root).as_posix() if script.is_relative_to(root) else script.name
+    return "python " + " ".join([shown] + sys.argv[1:])

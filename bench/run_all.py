@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-ORDER = ["speed", "accuracy", "accuracy_latent_factor", "coverage", "recovery", "experiments", "discovery"]
+ORDER = ["run_log", "speed", "accuracy", "accuracy_latent_factor", "coverage", "recovery", "experiments", "discovery"]
 
 INTRO = """# Benchmarks
 
@@ -22,8 +23,9 @@ Every table below was written by a script in `bench/`; none of the numbers is ty
 Each section names the command that produced it, the date and the machine. Regenerate all of
 it with `make bench` (about an hour on 2 cores) or `make bench-quick` (fewer seeds and draws).
 The slow parts are the NUTS fits: the accuracy table (3 worlds × 3 seeds) fits every world
-twice with causalmmm and four times with pymc-marketing (about 45 minutes), and the coverage
-study fits 10 more worlds (about 8 minutes). `--quick` runs one seed with fewer draws.
+twice with causalmmm and four times with pymc-marketing, and the coverage study fits 10 more
+worlds; the run log below gives the measured time of every step. `--quick` runs one seed with
+fewer draws.
 
 **How to read this.** *Error* is (estimate − truth) / |truth| of the posterior mean. *HDI covers
 truth* counts the seeds whose 94% highest-density interval contains the true value; a
@@ -33,15 +35,42 @@ The worlds are the simulator's presets (see docs/simulator.md): `search` has dem
 `search_latent` hides it, so PPC's effect is identified only through experiments, and `linear`
 is the search graph with linear mechanisms (no adstock or saturation).
 
+**How accurate can one seed be?** Each world is one draw of noise, so even a perfect method
+misses the truth by the noise's imprint on that seed. The *oracle* rows (bench/oracle.py) measure
+it: an estimator that is handed the graph and every adstock/saturation shape, and fits only the
+linear coefficients by least squares. Where causalmmm's errors track the oracle's, the remaining
+error is in the data, not in the method, and only more information (experiments, longer data)
+reduces it.
+
 Goals: accuracy within 5% with the confounder observed; within 15% with it latent plus
 experiments; coverage ≥ 90%; a full fit ≤ 1.0× pymc-marketing's flat fit; a query in < 1 s.
 
 """
 
 
+STEPS: list[tuple[str, float]] = []
+
+
 def run(script: str, *args: str) -> None:
-    print(f"$ python bench/{script} {' '.join(args)}", file=sys.stderr)
+    """Run one benchmark script and record its wall time for the run log."""
+    cmd = f"python bench/{script} {' '.join(args)}".strip()
+    print(f"$ {cmd}", file=sys.stderr)
+    t0 = time.perf_counter()
     subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], check=True, cwd=ROOT)
+    STEPS.append((cmd, time.perf_counter() - t0))
+
+
+def write_run_log(quick: bool) -> None:
+    """The measured duration of every step of this run (bench/results/run_log.md)."""
+    from bench.common import command_line, header, table, write_fragment
+
+    total = sum(sec for _, sec in STEPS)
+    rows = [[f"`{cmd}`", f"{sec / 60:.1f}", f"{100 * sec / total:.0f}%"] for cmd, sec in STEPS]
+    rows.append(["total", f"{total / 60:.1f}", "100%"])
+    text = header("Run log: how long each step took" + (" (quick mode)" if quick else ""), command_line())
+    text += ("Wall time of each benchmark script in this run (minutes), excluding installation. "
+             "Quick mode: `make bench-quick`.\n\n" + table(["step", "minutes", "share"], rows))
+    write_fragment("run_log", text)
 
 
 def assemble() -> Path:
@@ -71,6 +100,7 @@ def main() -> None:
         run("bench_experiments.py", "--seeds", "10")
         run("bench_discovery.py", *(["--quick"] if q else []), "--write", str(RESULTS / "discovery.md"))
         run("bench_coverage.py", *(["--quick"] if q else ["--seeds", "10"]))
+        write_run_log(q)
     print(f"wrote {assemble()}", file=sys.stderr)
 
 
