@@ -15,15 +15,14 @@ Metrics (over observed nodes of the true graph):
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import command_line, header  # noqa: E402
+from causalmmm.fileio import atomic_write_text  # noqa: E402
 from causalmmm.graph.discover import discover  # noqa: E402
 from causalmmm.simulate import simulate_world  # noqa: E402
 
@@ -94,12 +93,10 @@ def main(argv=None) -> int:
     md = table(rows)
     print(md)
     if args.write:
-        cmd = "python " + " ".join([os.path.relpath(__file__, Path.cwd())] + (argv if argv is not None else sys.argv[1:]))
-        meta = (f"Command: `{cmd}`  \nDate: {_dt.date.today().isoformat()}  \n"
-                f"Machine: {platform.platform()}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}  \n"
-                f"Presets: {', '.join(args.presets)}; seeds {seeds[0]}..{seeds[-1]}; alpha {args.alpha}; {args.bootstrap} bootstrap resamples "
-                f"(time includes them); roles from the true graph, edges never shown to the search.\n\n")
-        Path(args.write).write_text("## Discovery benchmark\n\n" + meta + md)
+        notes = (f"Presets: {', '.join(args.presets)}; seeds {seeds[0]}..{seeds[-1]}; alpha {args.alpha}; "
+                 f"{args.bootstrap} bootstrap resamples (time includes them); roles from the true graph, "
+                 "edges never shown to the search.\n\n")
+        atomic_write_text(Path(args.write), header("Discovery benchmark", command_line()) + notes + md)
         print(f"wrote {args.write}", file=sys.stderr)
     return 0
 

@@ -98,7 +98,7 @@ def main() -> None:
                 "--name", "accuracy_latent_factor")
         run("bench_recovery.py", *(["--seeds", "1", "--draws", "300"] if q else ["--seeds", "3"]))
         run("bench_experiments.py", "--seeds", "10")
-        run("bench_discovery.py", *(["--quick"] if q else []), "--write", str(RESULTS / "discovery.md"))
+        run("bench_discovery.py", *(["--quick"] if q else []), "--write", str((RESULTS / "discovery.md").relative_to(ROOT)))
         run("bench_coverage.py", *(["--quick"] if q else ["--seeds", "10"]))
         write_run_log(q)
     print(f"wrote {assemble()}", file=sys.stderr)
