@@ -1,7 +1,7 @@
 """Regenerate docs/benchmarks.md: run every benchmark, then assemble their fragments.
 
-    python -m bench.run_all            # full (about 1 hour on 2 cores)
-    python -m bench.run_all --quick    # fewer seeds and draws (about 15 minutes)
+    python -m bench.run_all            # full (about 52 minutes on 2 cores)
+    python -m bench.run_all --quick    # fewer seeds and draws (about 10 minutes)
     python -m bench.run_all --assemble # only rebuild docs/benchmarks.md from bench/results/
 """
 
