@@ -1,6 +1,6 @@
 """Regenerate docs/benchmarks.md: run every benchmark, then assemble their fragments.
 
-    python -m bench.run_all            # full (about 52 minutes on 2 cores)
+    python -m bench.run_all            # full (about 35 minutes on 2 cores)
     python -m bench.run_all --quick    # fewer seeds and draws (about 10 minutes)
     python -m bench.run_all --assemble # only rebuild docs/benchmarks.md from bench/results/
 """
@@ -21,7 +21,7 @@ INTRO = """# Benchmarks
 
 Every table below was written by a script in `bench/`; none of the numbers is typed by hand.
 Each section names the command that produced it, the date and the machine. Regenerate all of
-it with `make bench` (about an hour on 2 cores) or `make bench-quick` (fewer seeds and draws).
+it with `make bench` (about 35 minutes on 2 cores) or `make bench-quick` (fewer seeds and draws).
 The slow parts are the NUTS fits: the accuracy table (3 worlds × 3 seeds) fits every world
 twice with causalmmm and four times with pymc-marketing, and the coverage study fits 10 more
 worlds; the run log below gives the measured time of every step. `--quick` runs one seed with
