@@ -74,7 +74,7 @@ def part(name: str, draws: int, seed: int) -> dict:
             for e in n.edges:
                 for k in e.param_names:
                     draws_[param_name(n.name, k, e.source)] = rng.uniform(0.3, 0.7, S)
-            if n.trend:
+            if n.trend != "none":
                 draws_[param_name(n.name, "trend")] = rng.normal(0, 0.1, S)
             if n.seasonality:
                 draws_[param_name(n.name, "season")] = rng.normal(0, 0.1, (S, 2 * n.seasonality))

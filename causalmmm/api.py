@@ -181,10 +181,15 @@ def _scm(run_dir: str | Path, max_draws: int | None = None) -> Any:
 
 
 def run_effects(run_dir: str | Path) -> Any:
-    """Effects report of a run (total, path-specific, ROAS, mROAS, cannibalisation)."""
+    """Effects report of a run (total, path-specific, ROAS, mROAS, cannibalisation), with the run's warnings."""
+    from causalmmm.model.run import load_run
+    from causalmmm.query.do import PosteriorSCM
     from causalmmm.query.effects import effects
 
-    return effects(_scm(run_dir))
+    run = load_run(run_dir)
+    report = effects(PosteriorSCM.from_run(run))
+    report.warnings = run.warnings
+    return report
 
 
 def run_query(run_dir: str | Path, do_exprs: Any, *, start: str | None = None, end: str | None = None,

@@ -31,6 +31,8 @@ DEFAULT_PRIORS: dict[str, Prior] = {
     "sigma": Prior("HalfNormal", sigma=0.5),
     "nu": Prior("Gamma", alpha=2.0, beta=0.1),
     "trend": Prior("Normal", mu=0.0, sigma=0.5),
+    # piecewise trend: slope changes at the changepoints (sparse: most knots change little)
+    "changepoint": Prior("Laplace", mu=0.0, b=0.25),
     "season": Prior("Normal", mu=0.0, sigma=0.3),
     # edge coefficients: the magnitude; the sign comes from the edge
     "beta_signed": Prior("HalfNormal", sigma=1.0),
@@ -67,6 +69,7 @@ class EdgeSpec:
     lag: int
     sign: str  # positive | negative | free
     priors: Mapping[str, Prior] = field(default_factory=dict)
+    modulator: str | None = None  # another parent whose level (over its mean) scales this term
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -84,10 +87,16 @@ class NodeSpec:
     name: str
     edges: tuple[EdgeSpec, ...]
     latent_parents: tuple[str, ...] = ()
-    trend: bool = False
+    trend: str = "none"  # none | linear | piecewise
     seasonality: int = 0  # Fourier order, 0 = none
     likelihood: str = "normal"
     priors: Mapping[str, Prior] = field(default_factory=dict)
+    changepoints: int = 0  # knots of a piecewise trend
+    season_period: float | None = None  # periods per cycle; None = one year of the data frequency
+
+    def __post_init__(self) -> None:
+        if isinstance(self.trend, bool):  # runs written before trend families: True meant linear
+            object.__setattr__(self, "trend", "linear" if self.trend else "none")
 
     @property
     def parents(self) -> tuple[str, ...]:
@@ -156,7 +165,9 @@ class ModelSpec:
                     "latent_parents": list(n.latent_parents),
                     "confounded": n.confounded,
                     "trend": n.trend,
+                    "changepoints": n.changepoints,
                     "seasonality": n.seasonality,
+                    "season_period": n.season_period,
                     "likelihood": n.likelihood,
                     "priors": {k: _prior_to_dict(p) for k, p in n.priors.items()},
                 }
@@ -175,7 +186,8 @@ class ModelSpec:
             nodes.append(
                 NodeSpec(
                     name=nd["name"], edges=edges, latent_parents=tuple(nd["latent_parents"]), trend=nd["trend"],
-                    seasonality=nd["seasonality"], likelihood=nd["likelihood"],
+                    seasonality=nd["seasonality"], likelihood=nd["likelihood"], changepoints=int(nd.get("changepoints", 0)),
+                    season_period=nd.get("season_period"),
                     priors={k: _prior_from_dict(p) for k, p in nd["priors"].items()},
                 )
             )
@@ -192,11 +204,11 @@ class ModelSpec:
         lines.append(f"exogenous (taken from data): {', '.join(self.exogenous) or '-'}")
         for n in self.nodes:
             lines.append("")
-            lines.append(equation_text(n, self.scales))
+            lines.append(equation_text(n, self.scales, self.periods_per_year))
             for e in n.edges:
-                pri = {**edge_default_priors(e), **e.priors}
-                lines.append(f"    [{e.source}] " + ", ".join(f"{name}~{_prior_short(pri[name])}" for name in e.param_names))
-            pri = node_default_priors(n)
+                pri = sampled_edge_priors(e)
+                lines.append(f"    [{e.source}] " + ", ".join(f"{name}~{_prior_short(p)}" for name, p in pri.items()))
+            pri = sampled_node_priors(n)
             lines.append("    " + ", ".join(f"{k}~{_prior_short(v)}" for k, v in pri.items()))
             factors = [p for p in n.latent_parents if p in self.latents]
             if factors:
@@ -218,21 +230,26 @@ def term_text(e: EdgeSpec) -> str:
         x = f"adstock_{e.adstock}({x}; L={e.l_max})"
     if e.saturation != "none":
         x = f"{e.saturation}({x})"
+    if e.modulator:
+        x = f"{x}·{e.modulator}[t]"
     sign = {"positive": "+", "negative": "-", "free": "+"}[e.sign]
     coef = f"beta_{e.source}" if e.sign != "free" else f"b_{e.source}"
     return f"{sign} {coef}·{x}"
 
 
-def equation_text(n: NodeSpec, scales: Mapping[str, float] | None = None) -> str:
+def equation_text(n: NodeSpec, scales: Mapping[str, float] | None = None, periods_per_year: float | None = None) -> str:
     """``node[t] = intercept + Σ ± beta·f(parent) + baseline + noise`` in scaled units."""
     terms = " ".join(term_text(e) for e in n.edges)
     base = ""
-    if n.trend:
+    if n.trend == "linear":
         base += " + trend·t"
+    elif n.trend == "piecewise":
+        base += f" + trend·t + Σ_{n.changepoints} changepoint_j·(t - s_j)+"
     if n.seasonality:
-        base += f" + fourier_{n.seasonality}(t)"
+        period = n.season_period or periods_per_year
+        base += f" + fourier_{n.seasonality}(t; period={period:.5g})" if period else f" + fourier_{n.seasonality}(t)"
     noise = "Normal(0, sigma)" if n.likelihood == "normal" else "StudentT(nu, 0, sigma)"
-    return f"{n.name}[t] = intercept {terms}{base} + e[t],  e ~ {noise}   (all series divided by their mean; beta_* >= 0)"
+    return f"{n.name}[t] = intercept {terms}{base} + e[t],  e ~ {noise}   (all series divided by their mean |value|; beta_* >= 0)"
 
 
 def edge_default_priors(e: EdgeSpec) -> dict[str, Prior]:
@@ -244,15 +261,43 @@ def edge_default_priors(e: EdgeSpec) -> dict[str, Prior]:
 
 def node_default_priors(n: NodeSpec) -> dict[str, Prior]:
     keys = ["intercept", "sigma"] + (["nu"] if n.likelihood == "student_t" else [])
-    keys += ["trend"] if n.trend else []
+    keys += ["trend"] if n.trend != "none" else []
+    keys += ["changepoint"] if n.trend == "piecewise" else []
     keys += ["season"] if n.seasonality else []
     return {k: n.priors.get(k, DEFAULT_PRIORS[k]) for k in keys}
+
+
+def sampled_node_priors(n: NodeSpec) -> dict[str, Prior]:
+    """The node-level priors exactly as the PyMC model samples them (``level`` stands for the intercept).
+
+    The sampled location parameter is the node's *level*, its mean at reference inputs; ``intercept``
+    is derived from it (model/build.py). Its prior is resolved by :func:`build_spec` from the data.
+    """
+    pri = node_default_priors(n)
+    out = {"level": pri.pop("intercept")}
+    out.update(pri)
+    return out
+
+
+def sampled_edge_priors(e: EdgeSpec) -> dict[str, Prior]:
+    """The edge's priors as sampled: a saturating edge samples ``beta_ref`` (its effect at mean input), not ``beta``."""
+    pri = {**edge_default_priors(e), **e.priors}
+    out = {("beta_ref" if k == "beta" and e.saturation != "none" else k): pri[k] for k in e.param_names}
+    return out
 
 
 def series_scale(values: np.ndarray) -> float:
     """Mean absolute value (1.0 for an all-zero series): the unit each series is divided by."""
     s = float(np.mean(np.abs(values)))
     return s if s > 0 else 1.0
+
+
+def _trend_name(value: bool | str) -> str:
+    if isinstance(value, bool):
+        return "linear" if value else "none"
+    if value not in ("none", "linear", "piecewise"):
+        raise SpecError(f"unknown trend {value!r}", hint="use none, linear or piecewise")
+    return value
 
 
 LATENT_MODES = ("auto", "baseline", "factor")
@@ -265,7 +310,7 @@ def build_spec(
     data: "Any",
     *,
     likelihood: str = "normal",
-    trend: bool | None = None,
+    trend: bool | str | None = None,
     seasonality: int | None = None,
     priors: Mapping[str, Mapping[str, Prior]] | None = None,
     latent: str = "auto",
@@ -323,25 +368,34 @@ def build_spec(
         for p in obs_parents:
             info = graph.edge(p, name)
             over = dict(priors.get(f"{p}->{name}", {}))
-            edge = EdgeSpec(p, name, info.adstock, info.saturation, info.l_max if info.adstock != "none" else 1, info.lag, info.sign)
+            edge = EdgeSpec(p, name, info.adstock, info.saturation, info.l_max if info.adstock != "none" else 1, info.lag, info.sign,
+                            modulator=info.modulator)
             bad = set(over) - set(edge.param_names)
             if bad:
                 raise SpecError(f"edge {p}->{name} has no parameter {sorted(bad)[0]!r}", hint=f"its parameters: {', '.join(edge.param_names)}")
             edges.append(replace(edge, priors=over))
         flexible = bool(latent_parents) and not factor_parents
         node_over = dict(priors.get(name, {}))
+        declared = graph.declared_node_attrs(name)
+        info = graph.node(name)
+        node_trend = declared.get("trend") or _trend_name(flexible if trend is None else trend)
         node = NodeSpec(
             name=name,
             edges=tuple(edges),
             latent_parents=latent_parents,
-            trend=flexible if trend is None else trend,
-            seasonality=(2 if flexible else 0) if seasonality is None else seasonality,
+            trend=node_trend,
+            seasonality=declared.get("seasonality", (2 if flexible else 0) if seasonality is None else seasonality),
             likelihood=likelihood,
             priors=node_over,
+            changepoints=info.changepoints if node_trend == "piecewise" else 0,
+            season_period=info.season_period,
         )
         bad = set(node_over) - set(node_default_priors(node))
         if bad:
             raise SpecError(f"node {name!r} has no parameter {sorted(bad)[0]!r}", hint=f"its parameters: {', '.join(node_default_priors(node))}")
+        if "intercept" not in node_over:  # the level prior is centred on the node's mean (scaled units): resolved here, printed by the dry run
+            level_mu = float(np.mean(frame[name].to_numpy(dtype=float))) / series_scale(frame[name].to_numpy(dtype=float))
+            node = replace(node, priors={**node_over, "intercept": Prior("Normal", mu=round(level_mu, 6), sigma=1.0)})
         nodes.append(node)
     if not any(n.name == graph.outcome for n in nodes):
         raise SpecError(f"the outcome {graph.outcome!r} has no observed parent", hint="connect observed nodes to the outcome")

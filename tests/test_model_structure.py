@@ -8,6 +8,7 @@ import pytensor.tensor as pt
 import pytest
 
 from causalmmm.errors import SpecError
+from equation_check import assert_numpy_equals_pytensor
 from causalmmm.model.build import build_model, scaled_series, time_features
 from causalmmm.model.equations import node_mean, param_name, params_from_flat
 from causalmmm.model.fit import fit_blocks
@@ -38,7 +39,7 @@ def test_latent_parent_gets_flexible_baseline_and_is_flagged(example_graph, rand
     spec = build_spec(g, data, latent="baseline")
     seo = spec.node("seo_clicks")
     assert seo.confounded and seo.latent_parents == ("demand",)
-    assert seo.trend and seo.seasonality == 2
+    assert seo.trend == "linear" and seo.seasonality == 2
     assert "ppc_spend" in spec.exogenous  # only a latent parent -> exogenous
     assert not spec.node("sales").confounded
     assert "confounded unless calibrated" in spec.to_text()
@@ -56,7 +57,7 @@ def test_auto_latent_is_a_factor_with_three_observed_children_else_baseline(exam
     for c in [c for c in few.children("demand")][:-2]:
         few.remove_edge("demand", c)
     spec = build_spec(few, load_data(random_frame.drop(columns=["demand"])).validate_against(few))
-    assert spec.latents == () and all(n.trend for n in spec.nodes if n.latent_parents)
+    assert spec.latents == () and all(n.trend == "linear" for n in spec.nodes if n.latent_parents)
     with pytest.raises(SpecError, match="unknown latent handling"):
         build_spec(g, data, latent="magic")
 
@@ -98,24 +99,7 @@ def test_model_variables_and_sign_constraints(example_graph, random_data):
 
 def test_one_equation_numpy_equals_pytensor(example_graph, random_data):
     """The query engine (numpy, vectorised over draws) and the likelihood mean (pytensor) agree."""
-    spec = build_spec(example_graph, random_data)
-    series = scaled_series(spec, random_data)
-    feats = time_features(spec)
-    rng = np.random.default_rng(1)
-    for node in spec.nodes:
-        model = build_model(spec, random_data, [node.name])
-        point = {v.name: rng.uniform(0.2, 0.9, size=v.type.shape if v.type.shape else ()) for v in model.free_RVs}
-        # pytensor mean at this point
-        flat = dict(model.named_vars)  # free RVs and the deterministic beta/intercept
-        mu_pt = node_mean(node, params_from_flat(node, flat), {p: pt.as_tensor(series[p]) for p in node.parents}, feats, pt)
-        f = pytensor.function(list(model.free_RVs), mu_pt, on_unused_input="ignore")
-        ref = f(*[point[v.name] for v in model.free_RVs])
-        # numpy with 3 identical draws (deterministic beta/intercept evaluated at the same point)
-        names = [n for n in model.named_vars if n.startswith(node.name + "|") and not n.endswith("obs")]
-        values = pytensor.function(list(model.free_RVs), [model[n] for n in names], on_unused_input="ignore")(*[point[v.name] for v in model.free_RVs])
-        draws = {k: np.repeat(np.asarray(v)[None, ...], 3, axis=0) for k, v in zip(names, values)}
-        mu_np = node_mean(node, params_from_flat(node, draws), {p: np.tile(series[p], (3, 1)) for p in node.parents}, feats, np)
-        np.testing.assert_allclose(mu_np, np.tile(ref, (3, 1)), rtol=1e-10, atol=1e-12)
+    assert_numpy_equals_pytensor(build_spec(example_graph, random_data), random_data)
 
 
 def test_fit_blocks_are_components_of_ties(example_graph, random_data):
@@ -139,7 +123,7 @@ def test_latent_factor_mode_structure(example_graph, random_frame):
     assert set(spec.latent_children("demand")) == {"ppc_spend", "ppc_clicks", "seo_clicks", "direct_clicks"}
     assert "ppc_spend" not in spec.exogenous  # its only parent is the factor: now modelled
     assert all(spec.node(c).edge("demand").sign == "free" for c in spec.latent_children("demand"))  # aligned after sampling
-    assert not spec.node("seo_clicks").trend  # the factor replaces the flexible baseline
+    assert spec.node("seo_clicks").trend == "none"  # the factor replaces the flexible baseline
     assert ModelSpec.from_dict(spec.to_dict()) == spec
     assert "shared latent factor" in spec.to_text()
     model = build_model(spec, data)

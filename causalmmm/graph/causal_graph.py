@@ -18,11 +18,17 @@ ROLES: tuple[str, ...] = ("spend", "mediator", "confounder", "control", "outcome
 ADSTOCKS: tuple[str, ...] = ("geometric", "delayed", "weibull", "none")
 SATURATIONS: tuple[str, ...] = ("hill", "logistic", "michaelis_menten", "none")
 SIGNS: tuple[str, ...] = ("positive", "negative", "free")
-EDGE_ATTRS: tuple[str, ...] = ("adstock", "saturation", "l_max", "lag", "sign")
-NODE_ATTRS: tuple[str, ...] = ("role", "observed")
+TRENDS: tuple[str, ...] = ("none", "linear", "piecewise")
+EDGE_ATTRS: tuple[str, ...] = ("adstock", "saturation", "l_max", "lag", "sign", "modulator")
+#: Node attributes that shape the node's own equation (baseline terms), beside role and observed.
+MECHANISM_ATTRS: tuple[str, ...] = ("trend", "changepoints", "seasonality", "season_period")
+NODE_ATTRS: tuple[str, ...] = ("role", "observed") + MECHANISM_ATTRS
 #: Layer order used for drawing and discovery tiers.
 ROLE_TIER: dict[str, int] = {"confounder": 0, "control": 0, "spend": 1, "mediator": 2, "outcome": 3}
-DEFAULT_L_MAX = 8
+#: Carry-over window (in periods) of an edge without ``l_max``: 13 weeks, the long end of common brand/TV
+#: carry-over; shorter channels learn a fast decay within it (and ``adstock_tail`` warns when it is too short).
+DEFAULT_L_MAX = 13
+DEFAULT_CHANGEPOINTS = 6
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,10 @@ class NodeInfo:
     name: str
     role: str
     observed: bool = True
+    trend: str = "none"
+    changepoints: int = DEFAULT_CHANGEPOINTS
+    seasonality: int = 0
+    season_period: float | None = None  # None: from the data frequency
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,7 @@ class EdgeInfo:
     l_max: int
     lag: int
     sign: str
+    modulator: str | None = None
 
     @property
     def is_media(self) -> bool:
@@ -62,6 +73,12 @@ def _check_choice(value: Any, allowed: tuple[str, ...], attr: str, where: str) -
     return value
 
 
+def _check_name(value: Any, attr: str, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise GraphError(f"{attr} must name a node, got {value!r}", where=where, hint=f"write e.g. {attr}=demand")
+    return value.strip()
+
+
 def _check_int(value: Any, attr: str, where: str, minimum: int) -> int:
     if isinstance(value, bool):
         raise GraphError(f"{attr} must be an integer, got {value!r}", where=where, hint=f"write e.g. {attr}={max(minimum, 1)}")
@@ -72,6 +89,34 @@ def _check_int(value: Any, attr: str, where: str, minimum: int) -> int:
     if ivalue < minimum:
         raise GraphError(f"{attr} must be >= {minimum}, got {ivalue}", where=where, hint=f"use a {attr} of at least {minimum}")
     return ivalue
+
+
+def _check_float(value: Any, attr: str, where: str) -> float:
+    try:
+        fvalue = float(str(value)) if not isinstance(value, (int, float)) or isinstance(value, bool) else float(value)
+    except ValueError:
+        fvalue = float("nan")
+    if isinstance(value, bool) or not fvalue > 0 or fvalue == float("inf"):
+        raise GraphError(f"{attr} must be a positive number, got {value!r}", where=where, hint=f"write e.g. {attr}=52.18 (periods per cycle)")
+    return fvalue
+
+
+def check_mechanism_attrs(attrs: dict[str, Any], where: str) -> dict[str, Any]:
+    """Validate declared node mechanism attributes (``None`` = not declared); return them typed."""
+    out: dict[str, Any] = {k: attrs.get(k) for k in MECHANISM_ATTRS}
+    if out["trend"] is not None:
+        out["trend"] = _check_choice(out["trend"], TRENDS, "trend", where)
+    if out["changepoints"] is not None:
+        out["changepoints"] = _check_int(out["changepoints"], "changepoints", where, 1)
+        if (out["trend"] or "none") != "piecewise":
+            raise GraphError("changepoints needs trend=piecewise", where=where, hint="add trend=piecewise or remove changepoints")
+    if out["seasonality"] is not None:
+        out["seasonality"] = _check_int(out["seasonality"], "seasonality", where, 0)
+    if out["season_period"] is not None:
+        out["season_period"] = _check_float(out["season_period"], "season_period", where)
+        if not out["seasonality"]:
+            raise GraphError("season_period needs seasonality >= 1", where=where, hint="add seasonality=2 (a Fourier order) or remove season_period")
+    return out
 
 
 def parse_bool(value: Any, attr: str, where: str) -> bool:
@@ -106,13 +151,21 @@ class CausalGraph:
         self._g = nx.DiGraph()
 
     # ------------------------------------------------------------------ build
-    def add_node(self, name: str, role: str, observed: bool = True) -> "CausalGraph":
-        """Add (or redefine) a node. Returns ``self`` for chaining."""
+    def add_node(self, name: str, role: str, observed: bool = True, *, trend: str | None = None, changepoints: int | None = None,
+                 seasonality: int | None = None, season_period: float | None = None) -> "CausalGraph":
+        """Add (or redefine) a node. Returns ``self`` for chaining.
+
+        ``trend`` (none | linear | piecewise, with ``changepoints`` knots), ``seasonality`` (a Fourier
+        order) and ``season_period`` (periods per cycle; default from the data frequency) add baseline
+        terms to the node's own equation.
+        """
         where = f"node {name!r}"
         if not isinstance(name, str) or not name.strip():
             raise GraphError("node names must be non-empty strings", where=repr(name))
         _check_choice(role, ROLES, "role", where)
-        self._g.add_node(name, role=role, observed=parse_bool(observed, "observed", where))
+        mech = check_mechanism_attrs({"trend": trend, "changepoints": changepoints, "seasonality": seasonality,
+                                      "season_period": season_period}, where)
+        self._g.add_node(name, role=role, observed=parse_bool(observed, "observed", where), **mech)
         return self
 
     def add_edge(
@@ -125,8 +178,13 @@ class CausalGraph:
         l_max: int | None = None,
         lag: int | None = None,
         sign: str | None = None,
+        modulator: str | None = None,
     ) -> "CausalGraph":
-        """Add an edge. Attributes left ``None`` take the CONTRACT defaults."""
+        """Add an edge. Attributes left ``None`` take the CONTRACT defaults.
+
+        ``modulator``: another parent of ``target`` whose level scales this edge's effect
+        (the term is multiplied by the modulator over its mean); checked in :meth:`validate`.
+        """
         where = f"edge {source} -> {target}"
         if source == target:
             raise GraphError("self-loop", where=where, hint="a node cannot cause itself; remove the edge")
@@ -139,6 +197,7 @@ class CausalGraph:
             "l_max": None if l_max is None else _check_int(l_max, "l_max", where, 1),
             "lag": None if lag is None else _check_int(lag, "lag", where, 0),
             "sign": None if sign is None else _check_choice(sign, SIGNS, "sign", where),
+            "modulator": None if modulator is None else _check_name(modulator, "modulator", where),
         }
         self._g.add_edge(source, target, **attrs)
         return self
@@ -175,7 +234,14 @@ class CausalGraph:
         if name not in self._g:
             raise GraphError(f"unknown node {name!r}", hint=f"known nodes: {', '.join(self.nodes)}")
         d = self._g.nodes[name]
-        return NodeInfo(name=name, role=d["role"], observed=d["observed"])
+        return NodeInfo(name=name, role=d["role"], observed=d["observed"], trend=d.get("trend") or "none",
+                        changepoints=d.get("changepoints") or DEFAULT_CHANGEPOINTS, seasonality=d.get("seasonality") or 0,
+                        season_period=d.get("season_period"))
+
+    def declared_node_attrs(self, name: str) -> dict[str, Any]:
+        """The mechanism attributes the user wrote on the node (undeclared ones omitted)."""
+        d = self._g.nodes[name]
+        return {k: d[k] for k in MECHANISM_ATTRS if d.get(k) is not None}
 
     def role(self, name: str) -> str:
         return self.node(name).role
@@ -203,6 +269,7 @@ class CausalGraph:
             l_max=d["l_max"] or DEFAULT_L_MAX,
             lag=d["lag"] or 0,
             sign=d["sign"] or ("positive" if from_spend else "free"),
+            modulator=d.get("modulator"),
         )
 
     def edge_infos(self) -> list[EdgeInfo]:
@@ -258,7 +325,8 @@ class CausalGraph:
             info = self.node(n)
             g.add_node(n, role=info.role, observed=info.observed)
         for e in self.edge_infos():
-            g.add_edge(e.source, e.target, adstock=e.adstock, saturation=e.saturation, l_max=e.l_max, lag=e.lag, sign=e.sign)
+            g.add_edge(e.source, e.target, adstock=e.adstock, saturation=e.saturation, l_max=e.l_max, lag=e.lag, sign=e.sign,
+                       modulator=e.modulator)
         return g
 
     # -------------------------------------------------------------- validate
@@ -293,6 +361,17 @@ class CausalGraph:
         for n in self.spend_nodes:
             if not self.is_observed(n):
                 raise GraphError(f"spend node {n!r} is latent", where=f"node {n!r}", hint="spend must be observed; add observed=true")
+        for u, v in self.edges:
+            m = self._g.edges[u, v].get("modulator")
+            if m is None:
+                continue
+            where = f"edge {u} -> {v}"
+            others = [p for p in self.parents(v) if p != u]
+            if m not in others:
+                raise GraphError(f"modulator {m!r} is not another parent of {v!r}", where=where,
+                                 hint=f"add the edge {m} -> {v}, or use one of: {', '.join(others) or '(no other parent)'}")
+            if not self.is_observed(m):
+                raise GraphError(f"modulator {m!r} is latent", where=where, hint="a modulator must be an observed node (a data column)")
         return self
 
     def check_columns(self, columns: Iterable[str]) -> list[str]:
@@ -316,6 +395,7 @@ class CausalGraph:
         for n in self.nodes:
             info = self.node(n)
             nodes[n] = {"role": info.role} if info.observed else {"role": info.role, "observed": False}
+            nodes[n].update(self.declared_node_attrs(n))
         edges = [{"from": u, "to": v, **self.declared_edge_attrs(u, v)} for u, v in self.edges]
         return {"name": self.name, "nodes": nodes, "edges": edges}
 

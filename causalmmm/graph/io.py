@@ -14,7 +14,7 @@ from typing import Any
 
 from causalmmm.errors import GraphError, GraphSyntaxError
 from causalmmm.fileio import atomic_write_text, load_yaml_text, read_text
-from causalmmm.graph.causal_graph import EDGE_ATTRS, NODE_ATTRS, CausalGraph, parse_bool
+from causalmmm.graph.causal_graph import EDGE_ATTRS, MECHANISM_ATTRS, NODE_ATTRS, CausalGraph, parse_bool
 
 _DOT_SUFFIXES = (".dot", ".gv")
 _YAML_SUFFIXES = (".yaml", ".yml")
@@ -100,7 +100,8 @@ def graph_from_dot(text: str, source: str = "<dot>") -> CausalGraph:
         if "role" not in attrs:
             raise GraphError(f"node {name!r} has no role", where=where_node(name), hint="declare it, e.g. NAME [role=mediator];")
         try:
-            graph.add_node(name, attrs["role"], parse_bool(attrs.get("observed", True), "observed", f"node {name!r}"))
+            graph.add_node(name, attrs["role"], parse_bool(attrs.get("observed", True), "observed", f"node {name!r}"),
+                           **{k: attrs[k] for k in MECHANISM_ATTRS if k in attrs})
         except GraphError as exc:
             raise GraphError(exc.what, where=f"{where_node(name)}: node {name!r}", hint=exc.hint) from None
     for edge in agraph.edges():
@@ -146,7 +147,7 @@ def graph_from_dict(data: Any, source: str = "<yaml>") -> CausalGraph:
         if "role" not in attrs:
             raise GraphError("node has no role", where=where, hint="add role: spend|mediator|confounder|control|outcome")
         try:
-            graph.add_node(str(name), attrs["role"], attrs.get("observed", True))
+            graph.add_node(str(name), attrs["role"], attrs.get("observed", True), **{k: attrs[k] for k in MECHANISM_ATTRS if k in attrs})
         except GraphError as exc:
             raise GraphError(exc.what, where=where, hint=exc.hint) from None
     for i, e in enumerate(edges):
@@ -189,10 +190,12 @@ def graph_to_dot(graph: CausalGraph) -> str:
     for n in graph.nodes:
         info = graph.node(n)
         extra = "" if info.observed else ", observed=false"
+        extra += "".join(f", {k}={val:g}" if isinstance(val, float) else f", {k}={val}" for k, val in graph.declared_node_attrs(n).items())
         lines.append(f"  {_dot_id(n)} [role={info.role}{extra}];")
     for u, v in graph.edges:
         attrs = graph.declared_edge_attrs(u, v)
-        attr_txt = f" [{', '.join(f'{k}={val}' for k, val in attrs.items())}]" if attrs else ""
+        shown = {k: _dot_id(val) if k == "modulator" else val for k, val in attrs.items()}
+        attr_txt = " [" + ", ".join(f"{k}={val}" for k, val in shown.items()) + "]" if attrs else ""
         lines.append(f"  {_dot_id(u)} -> {_dot_id(v)}{attr_txt};")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -62,7 +62,8 @@ def add_node_variables(node: NodeSpec, series: dict[str, np.ndarray] | None = No
         if key == "intercept" and series is not None:
             continue
         name = param_name(node.name, key)
-        flat[name] = _vector_variable(prior, name, 2 * node.seasonality) if key == "season" else prior.create_variable(name)
+        size = {"season": 2 * node.seasonality, "changepoint": node.changepoints}.get(key)
+        flat[name] = _vector_variable(prior, name, size) if size else prior.create_variable(name)
     at_reference = []
     for e in node.edges:
         priors = {**edge_default_priors(e), **e.priors}
@@ -80,7 +81,9 @@ def add_node_variables(node: NodeSpec, series: dict[str, np.ndarray] | None = No
             flat[bname] = pm.Deterministic(bname, beta_ref / s1)
             at_reference.append(-beta_ref if e.sign == "negative" else beta_ref)
         elif series is not None and e.source not in latents:  # a latent factor has mean ~0: no reference shift
-            ref = float(np.mean(edge_input(e, {}, series[e.source], np))) if not e.is_media else 1.0
+            x_ref = edge_input(e, {}, series[e.source], np) if not e.is_media else 1.0
+            mod = series[e.modulator] if e.modulator is not None else 1.0
+            ref = float(np.mean(np.asarray(x_ref) * mod))
             at_reference.append((-1.0 if e.sign == "negative" else 1.0) * flat[bname] * ref)
     if series is not None:
         prior = node.priors.get("intercept")

@@ -35,14 +35,19 @@ class TimeFeatures:
     def for_periods(cls, n_periods: int, periods_per_year: float) -> "TimeFeatures":
         return cls(np.arange(n_periods, dtype=float) / max(n_periods - 1, 1), periods_per_year)
 
-    def fourier(self, order: int) -> np.ndarray:
-        """(T, 2*order) matrix of sin/cos yearly terms."""
+    def fourier(self, order: int, period: float | None = None) -> np.ndarray:
+        """(T, 2*order) matrix of sin/cos terms of a cycle of ``period`` periods (default: one year)."""
         idx = np.arange(len(self.t), dtype=float)
         cols = []
         for k in range(1, order + 1):
-            w = 2 * np.pi * k * idx / self.periods_per_year
+            w = 2 * np.pi * k * idx / (period or self.periods_per_year)
             cols += [np.sin(w), np.cos(w)]
         return np.column_stack(cols)
+
+    def changepoint_basis(self, n_knots: int) -> np.ndarray:
+        """(T, n_knots) hinge functions ``(t - s_j)+`` at knots evenly inside the data period (t in [0, 1])."""
+        knots = np.arange(1, n_knots + 1, dtype=float) / (n_knots + 1)
+        return np.maximum(self.t[:, None] - knots[None, :], 0.0)
 
 
 def _col(p: Any, xp: Any) -> Any:
@@ -60,9 +65,15 @@ def edge_input(e: EdgeSpec, params: Mapping[str, Any], x: Any, xp: Any) -> Any:
     return shift(x, e.lag, xp, fill="edge")
 
 
-def edge_term(e: EdgeSpec, params: Mapping[str, Any], x: Any, xp: Any) -> Any:
-    """``± beta · f_e(x)``; ``beta`` is a magnitude when the sign is constrained."""
+def edge_term(e: EdgeSpec, params: Mapping[str, Any], x: Any, xp: Any, modulator: Any = None) -> Any:
+    """``± beta · f_e(x) [· m]``; ``beta`` is a magnitude when the sign is constrained.
+
+    ``modulator``: the scaled series of the edge's modulating parent (mean |m| = 1), which
+    makes the term proportional to it (e.g. PPC clicks as a share of search demand).
+    """
     term = _col(params["beta"], xp) * edge_input(e, params, x, xp)
+    if e.modulator is not None:
+        term = term * modulator
     return -term if e.sign == "negative" else term
 
 
@@ -74,18 +85,21 @@ def node_mean(node: NodeSpec, params: Mapping[str, Any], parents: Mapping[str, A
     """
     mu = _col(params["intercept"], xp)
     for e in node.edges:
-        mu = mu + edge_term(e, params["edges"][e.source], parents[e.source], xp)
-    if node.trend:
+        mod = parents[e.modulator] if e.modulator is not None else None
+        mu = mu + edge_term(e, params["edges"][e.source], parents[e.source], xp, mod)
+    if node.trend != "none":
         mu = mu + _col(params["trend"], xp) * features.t
+    if node.trend == "piecewise":
+        mu = mu + xp.dot(params["changepoint"], features.changepoint_basis(node.changepoints).T)
     if node.seasonality:
-        mu = mu + xp.dot(params["season"], features.fourier(node.seasonality).T)
+        mu = mu + xp.dot(params["season"], features.fourier(node.seasonality, node.season_period).T)
     return mu
 
 
 def params_from_flat(node: NodeSpec, flat: Mapping[str, Any]) -> dict[str, Any]:
     """Nest flat ``node|...`` variables (PyMC RVs or posterior arrays) for ``node_mean``."""
     out: dict[str, Any] = {"edges": {}}
-    for key in ("intercept", "sigma", "nu", "trend", "season"):
+    for key in ("intercept", "sigma", "nu", "trend", "changepoint", "season"):
         name = param_name(node.name, key)
         if name in flat:
             out[key] = flat[name]

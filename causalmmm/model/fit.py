@@ -104,6 +104,7 @@ class FitResult:
     diagnostics: list[NodeDiagnostics]
     config: SamplerConfig
     seconds: float
+    warnings: list = field(default_factory=list)  # ModelWarning items from the posterior checks
 
     def posterior_draws(self) -> dict[str, np.ndarray]:
         """Every parameter flattened over (chain, draw): ``name -> array (draws, ...)``."""
@@ -297,4 +298,8 @@ def fit_model(
         for j, (i, part) in enumerate(zip(members, parts)):
             idatas[i] = part
             diags.extend(_diagnose(part, blocks[i], i, cfg, n_div, scope if j == 0 else None))
-    return FitResult(blocks, [d for d in idatas if d is not None], diags, cfg, time.perf_counter() - start)
+    from causalmmm.model.checks import posterior_warnings
+
+    result = FitResult(blocks, [d for d in idatas if d is not None], diags, cfg, time.perf_counter() - start)
+    result.warnings = posterior_warnings(spec, result.posterior_draws(), diags)
+    return result

@@ -31,6 +31,7 @@ from causalmmm.fileio import atomic_directory
 from causalmmm.graph.causal_graph import CausalGraph
 from causalmmm.graph.io import graph_to_dot, load_graph
 from causalmmm.model.fit import FitResult
+from causalmmm.model_warnings import ModelWarning, from_dicts, ranked, to_dicts
 from causalmmm.spec import ModelSpec
 
 FORMAT_VERSION = 1
@@ -54,6 +55,11 @@ class Run:
         """Every parameter flattened over (chain, draw)."""
         return FitResult(self.blocks, self.idata, [], None, 0.0).posterior_draws()  # type: ignore[arg-type]
 
+    @property
+    def warnings(self) -> list[ModelWarning]:
+        """What to distrust about this fit, most severe first (``summary.json["warnings"]``)."""
+        return ranked(from_dicts(self.summary.get("warnings")))
+
     def _repr_html_(self) -> str:
         from causalmmm.report.tables import diagnostics_table
 
@@ -69,8 +75,7 @@ class Run:
             rh = "-" if d["r_hat_max"] is None else f"{d['r_hat_max']:.3f}"
             ess = "-" if d["ess_bulk_min"] is None else f"{d['ess_bulk_min']:.0f}"
             lines.append(f"  {d['node']:<16} R-hat {rh:>6}  ESS {ess:>6}  divergences {d['divergences']}")
-        warns = [w for d in s["diagnostics"] for w in d["warnings"]]
-        lines += [f"warning: {w}" for w in dict.fromkeys(warns)]
+        lines += [f"warning: {w.to_text()}" for w in self.warnings]
         factors = set(self.spec.latents)
         via_factor = [n["name"] for n in s["nodes"] if n["confounded"] and set(n["latent_parents"]) <= factors]
         confounded = [n["name"] for n in s["nodes"] if n["confounded"] and n["name"] not in via_factor]
@@ -100,6 +105,7 @@ def make_summary(graph: CausalGraph, spec: ModelSpec, data: Dataset, fit: FitRes
         "blocks": [list(b) for b in fit.blocks],
         "diagnostics": [d.to_dict() for d in fit.diagnostics],
         "converged": all(not d.warnings for d in fit.diagnostics),
+        "warnings": to_dicts(fit.warnings),
         **(extra or {}),
     }
 

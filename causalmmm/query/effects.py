@@ -22,6 +22,8 @@ import networkx as nx
 import numpy as np
 
 from causalmmm.errors import QueryError
+from causalmmm.fmt import num, pct, signed
+from causalmmm.model_warnings import ModelWarning, ranked, to_dicts
 from causalmmm.query.do import Intervention, PosteriorSCM, Summary
 
 
@@ -76,6 +78,8 @@ class EffectsReport:
     channels: list[ChannelEffects]
     dates: list[str]  # the window the effects are summed over
     all_dates: list[str] = field(default_factory=list)  # every data period (contributions over time)
+    warnings: list[ModelWarning] = field(default_factory=list)  # what to distrust (the run's warnings)
+    sensitivity: dict[str, Any] | None = None  # per channel: robustness to hidden confounding
 
     def to_dict(self) -> dict[str, Any]:
         effects = []
@@ -90,7 +94,10 @@ class EffectsReport:
             }
             for ch in self.channels
         }
-        return {"outcome": self.outcome, "effects": effects, "channels": extra}
+        if self.sensitivity is not None:
+            for ch, sens in self.sensitivity.items():
+                extra.setdefault(ch, {})["sensitivity"] = sens
+        return {"outcome": self.outcome, "effects": effects, "channels": extra, "warnings": to_dicts(self.warnings)}
 
     def _repr_html_(self) -> str:
         from causalmmm.report.tables import effects_table
@@ -104,17 +111,26 @@ class EffectsReport:
                 "hdi_high": [p.hdi_high for p in per]}
 
     def to_text(self) -> str:
-        lines = [f"effects on {self.outcome} over the data period (94% HDI)"]
+        lines = []
+        if self.warnings:
+            lines.append(f"{len(self.warnings)} warning(s): distrust these before the numbers below")
+            lines += [f"  {w.severity:<6} {w.to_text()}" for w in ranked(self.warnings)]
+            lines.append("")
+        lines.append(f"effects on {self.outcome} over the data period (94% HDI)")
         for ch in self.channels:
             t, m = ch.total.roas, ch.mroas
-            lines.append(f"{ch.treatment}: ROAS {t.mean:.2f} [{t.hdi_low:.2f}, {t.hdi_high:.2f}], mROAS {m.mean:.2f} [{m.hdi_low:.2f}, {m.hdi_high:.2f}], "
-                         f"contribution {ch.total.contribution.mean:,.0f}")
+            lines.append(f"{ch.treatment}: ROAS {num(t.mean)} [{num(t.hdi_low)}, {num(t.hdi_high)}], mROAS {num(m.mean)} "
+                         f"[{num(m.hdi_low)}, {num(m.hdi_high)}], contribution {num(ch.total.contribution.mean)}")
             for e in ch.paths:
-                lines.append(f"    {e.kind:<11} {' -> '.join(e.path) if e.path else '(rest)':<55} ROAS {e.roas.mean:+.2f} [{e.roas.hdi_low:+.2f}, {e.roas.hdi_high:+.2f}]")
+                lines.append(f"    {e.kind:<11} {' -> '.join(e.path) if e.path else '(rest)':<55} ROAS {signed(e.roas.mean)} "
+                             f"[{signed(e.roas.hdi_low)}, {signed(e.roas.hdi_high)}]")
             if ch.cannibalisation:
                 c = ch.cannibalisation
-                lines.append(f"    {c['cannibalised']} loses {c['share']['mean']:.0%} [{c['share']['hdi_low']:.0%}, {c['share']['hdi_high']:.0%}] "
+                lines.append(f"    {c['cannibalised']} loses {pct(c['share']['mean'])} [{pct(c['share']['hdi_low'])}, {pct(c['share']['hdi_high'])}] "
                              f"of the {c['clicks_node']} that {ch.treatment} causes (clicks it would have had anyway)")
+            sens = (self.sensitivity or {}).get(ch.treatment)
+            if sens and sens.get("interpretation"):
+                lines.append(f"    robustness: {sens['interpretation']}")
         return "\n".join(lines)
 
 

@@ -1,0 +1,113 @@
+"""Posterior checks that turn a fit's quiet failures into warnings (:class:`ModelWarning`).
+
+* ``adstock_tail``: the carry-over is cut off by ``l_max``. The edge's adstock
+  family is evaluated over four times its window; the share of the carry-over
+  weight beyond ``l_max`` (posterior mean) above :data:`TAIL_SHARE` means the
+  model drops real carry-over (geometric: the share is ``alpha**l_max``).
+* ``sign_binding``: a sign-constrained coefficient's posterior piles up at zero.
+  A posterior truncated at zero whose unconstrained centre is at or below zero
+  has mean/sd <= 1.32 (the half-normal's ratio; an exponential-like pile-up is
+  ~1); a coefficient the data place clearly away from zero has a much larger
+  ratio. Below :data:`SIGN_RATIO` the data do not support the declared sign.
+* ``convergence``: R-hat, ESS and divergences from the per-node diagnostics.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from causalmmm.model.equations import param_name
+from causalmmm.model_warnings import ModelWarning
+from causalmmm.spec import EdgeSpec, ModelSpec
+from causalmmm.transforms import ADSTOCK_PARAMS, adstock_weights
+
+TAIL_SHARE = 0.10
+TAIL_TARGET = 0.05  # the suggested l_max leaves at most this share beyond it
+SIGN_RATIO = 1.35
+MAX_SUGGESTED_L_MAX = 104
+
+
+def tail_share(kind: str, params: Mapping[str, np.ndarray], l_max: int, horizon: int | None = None) -> np.ndarray:
+    """Per draw: the share of the adstock's carry-over weight beyond ``l_max`` (over ``horizon`` lags)."""
+    h = horizon or 4 * l_max
+    w = np.asarray(adstock_weights(kind, {k: np.asarray(v, dtype=float) for k, v in params.items()}, h, np))
+    return w[..., l_max:].sum(axis=-1)
+
+
+def suggested_l_max(kind: str, params: Mapping[str, float], l_max: int) -> int:
+    """The smallest window that keeps all but :data:`TAIL_TARGET` of the carry-over (at the posterior mean)."""
+    for candidate in range(l_max + 1, MAX_SUGGESTED_L_MAX + 1):
+        if float(tail_share(kind, params, candidate, horizon=4 * MAX_SUGGESTED_L_MAX)) <= TAIL_TARGET:
+            return candidate
+    return MAX_SUGGESTED_L_MAX
+
+
+def adstock_tail_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> list[ModelWarning]:
+    out = []
+    for node in spec.nodes:
+        for e in node.edges:
+            if e.adstock == "none" or e.l_max < 1:
+                continue
+            names = {k: param_name(node.name, k, e.source) for k in ADSTOCK_PARAMS[e.adstock]}
+            if not all(n in draws for n in names.values()):
+                continue
+            params = {k: np.asarray(draws[n], dtype=float) for k, n in names.items()}
+            share = float(np.mean(tail_share(e.adstock, params, e.l_max)))
+            if share > TAIL_SHARE:
+                means = {k: float(np.mean(v)) for k, v in params.items()}
+                better = suggested_l_max(e.adstock, means, e.l_max)
+                out.append(ModelWarning(
+                    "adstock_tail", f"{e.source} -> {node.name}",
+                    f"l_max={e.l_max} cuts off {share:.0%} of the fitted carry-over ({e.adstock}, "
+                    + ", ".join(f"{k}={v:.2f}" for k, v in means.items()) + "); effects beyond the window are lost",
+                    f"set l_max={better} on this edge (keeps 95% of the carry-over) and refit", "medium"))
+    return out
+
+
+def _magnitude(node: str, e: EdgeSpec, draws: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    name = param_name(node, "beta_ref" if e.saturation != "none" else "beta", e.source)
+    if name not in draws:
+        name = param_name(node, "beta", e.source)
+    return np.asarray(draws[name], dtype=float) if name in draws else None
+
+
+def sign_binding_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> list[ModelWarning]:
+    out = []
+    for node in spec.nodes:
+        for e in node.edges:
+            if e.sign == "free" or e.source in spec.latents:
+                continue
+            mag = _magnitude(node.name, e, draws)
+            if mag is None or mag.size < 10:
+                continue
+            sd = float(np.std(mag))
+            ratio = float(np.mean(mag)) / sd if sd > 0 else np.inf
+            if ratio < SIGN_RATIO:
+                other = "negative" if e.sign == "positive" else "positive"
+                out.append(ModelWarning(
+                    "sign_binding", f"{e.source} -> {node.name}",
+                    f"the {e.sign} coefficient's posterior piles up at zero (mean/sd {ratio:.2f} < {SIGN_RATIO}): "
+                    f"the data do not support a {e.sign} effect, so the constraint may be clamping a {other} or zero one",
+                    f"refit with sign=free on this edge (or sign={other} if the business expects it) and compare", "high"))
+    return out
+
+
+def convergence_warnings(diagnostics: Sequence[object]) -> list[ModelWarning]:
+    """One warning per node with convergence problems (from :class:`causalmmm.model.fit.NodeDiagnostics`)."""
+    out = []
+    for d in diagnostics:
+        msgs = list(getattr(d, "warnings", []))
+        if not msgs:
+            continue
+        node = getattr(d, "node")
+        text = "; ".join(m.split(";")[0].removeprefix(f"{node}: ") for m in msgs)
+        out.append(ModelWarning("convergence", node, text,
+                                "run more --tune/--draws, tighten this node's priors, or refit with --sampler pymc", "medium"))
+    return out
+
+
+def posterior_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray], diagnostics: Sequence[object] = ()) -> list[ModelWarning]:
+    """Every posterior check of this module."""
+    return adstock_tail_warnings(spec, draws) + sign_binding_warnings(spec, draws) + convergence_warnings(diagnostics)

@@ -1,0 +1,172 @@
+"""Mechanism forms beyond the additive default: node trend/seasonality, modulated edges, and the
+posterior checks that say when a default does not fit (adstock_tail, sign_binding). Sampling-free."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytest
+
+from causalmmm.data import load_data
+from causalmmm.errors import GraphError
+from causalmmm.graph.causal_graph import DEFAULT_L_MAX, CausalGraph
+from causalmmm.graph.io import graph_from_dot, graph_from_yaml, graph_to_dot, graph_to_yaml
+from causalmmm.model.build import build_model
+from causalmmm.model.checks import SIGN_RATIO, adstock_tail_warnings, sign_binding_warnings, tail_share
+from causalmmm.model.equations import param_name
+from causalmmm.spec import build_spec, sampled_edge_priors, sampled_node_priors
+from equation_check import assert_numpy_equals_pytensor
+
+DOT = """digraph m {
+  demand [role=confounder]; event [role=control]; ppc [role=spend]; clicks [role=mediator];
+  sales [role=outcome, trend=piecewise, changepoints=3, seasonality=2, season_period=26];
+  demand -> ppc; demand -> clicks; ppc -> clicks [modulator=demand, l_max=4];
+  clicks -> sales; event -> sales;
+}"""
+
+
+@pytest.fixture
+def graph() -> CausalGraph:
+    return graph_from_dot(DOT)
+
+
+@pytest.fixture
+def data(graph):
+    rng = np.random.default_rng(0)
+    import pandas as pd
+
+    df = pd.DataFrame({"date": pd.date_range("2022-01-03", periods=104, freq="W-MON")})
+    df["demand"] = 100 + 10 * rng.standard_normal(104)
+    df["event"] = (rng.random(104) < 0.1).astype(float)
+    df["ppc"] = rng.gamma(5.0, 100.0, 104)
+    df["clicks"] = rng.gamma(5.0, 100.0, 104)
+    df["sales"] = rng.gamma(5.0, 100.0, 104)
+    return load_data(df).validate_against(graph)
+
+
+def test_new_attributes_round_trip_through_dot_and_yaml(graph):
+    assert graph_from_dot(graph_to_dot(graph)) == graph
+    assert graph_from_yaml(graph_to_yaml(graph)) == graph
+    sales = graph.node("sales")
+    assert (sales.trend, sales.changepoints, sales.seasonality, sales.season_period) == ("piecewise", 3, 2, 26.0)
+    assert graph.edge("ppc", "clicks").modulator == "demand"
+    assert graph.declared_node_attrs("clicks") == {}  # undeclared attributes stay undeclared (lossless)
+
+
+@pytest.mark.parametrize("attr, message", [
+    ("trend=cubic", "unknown trend 'cubic'; allowed values: none, linear, piecewise"),
+    ("seasonality=two", "seasonality must be an integer"),
+    ("seasonality=-1", "seasonality must be >= 0"),
+    ("season_period=0", "season_period must be a positive number"),
+    ("season_period=12", "season_period needs seasonality >= 1"),
+    ("changepoints=4", "changepoints needs trend=piecewise"),
+    ("trend=piecewise, changepoints=0", "changepoints must be >= 1"),
+])
+def test_bad_node_attribute_values_are_one_line_errors(attr, message):
+    with pytest.raises(GraphError) as err:
+        graph_from_dot(f"digraph m {{ x [role=spend]; y [role=outcome, {attr}]; x -> y; }}", "g.dot")
+    text = str(err.value)
+    assert message in text and "\n" not in text and text.startswith("g.dot:1")
+
+
+def test_modulator_must_be_another_observed_parent():
+    with pytest.raises(GraphError, match="modulator 'd' is not another parent of 'y'; add the edge d -> y"):
+        graph_from_dot("digraph m { x [role=spend]; d [role=confounder]; y [role=outcome]; x -> y [modulator=d]; }")
+    with pytest.raises(GraphError, match="modulator 'd' is latent"):
+        graph_from_dot("digraph m { x [role=spend]; d [role=confounder, observed=false]; y [role=outcome]; "
+                       "d -> y; x -> y [modulator=d]; }")
+    with pytest.raises(GraphError, match="unknown edge attribute 'modulated'"):
+        graph_from_yaml("nodes: {x: {role: spend}, y: {role: outcome}}\nedges: [{from: x, to: y, modulated: x}]")
+
+
+def test_spec_carries_node_baselines_and_modulator(graph, data):
+    spec = build_spec(graph, data)
+    sales = spec.node("sales")
+    assert (sales.trend, sales.changepoints, sales.seasonality, sales.season_period) == ("piecewise", 3, 2, 26.0)
+    assert spec.node("clicks").edge("ppc").modulator == "demand"
+    event = sales.edge("event")  # a 0/1 event as a control parent: no transform, free sign
+    assert (event.adstock, event.saturation, event.sign) == ("none", "none", "free")
+    text = spec.to_text()
+    assert "hill(adstock_geometric(ppc[t]; L=4))·demand[t]" in text
+    assert "Σ_3 changepoint_j·(t - s_j)+" in text and "fourier_2(t; period=26)" in text
+
+
+def test_default_l_max_is_13_periods():
+    g = graph_from_dot("digraph m { x [role=spend]; y [role=outcome]; x -> y; }")
+    assert DEFAULT_L_MAX == 13 and g.edge("x", "y").l_max == 13
+
+
+def test_new_forms_numpy_equals_pytensor(graph, data):
+    assert_numpy_equals_pytensor(build_spec(graph, data), data)
+
+
+def test_modulated_term_is_proportional_to_the_modulator(graph, data):
+    """Doubling the modulator doubles the modulated edge's contribution (and nothing else moves)."""
+    from causalmmm.model.build import scaled_series, time_features
+    from causalmmm.model.equations import edge_term
+
+    spec = build_spec(graph, data)
+    e = spec.node("clicks").edge("ppc")
+    series = scaled_series(spec, data)
+    params = {"beta": np.array([0.7]), "alpha": np.array([0.4]), "k": np.array([1.0]), "s": np.array([1.5])}
+    one = edge_term(e, params, series["ppc"][None, :], np, series["demand"][None, :])
+    two = edge_term(e, params, series["ppc"][None, :], np, 2 * series["demand"][None, :])
+    np.testing.assert_allclose(two, 2 * one)
+    assert time_features(spec).changepoint_basis(3).shape == (104, 3)
+
+
+def test_dry_run_prints_exactly_the_priors_the_model_samples(graph, data):
+    """Every printed prior is a free variable of the built model with the same log-density."""
+    spec = build_spec(graph, data)
+    model = build_model(spec, data)
+    printed = {}
+    for n in spec.nodes:
+        printed.update({param_name(n.name, k): p for k, p in sampled_node_priors(n).items()})
+        for e in n.edges:
+            printed.update({param_name(n.name, k, e.source): p for k, p in sampled_edge_priors(e).items()})
+    assert set(printed) == {v.name for v in model.free_RVs}
+    text = spec.to_text()
+    assert "level~Normal(mu=1, sigma=1)" in text  # the data-dependent level prior is shown as resolved
+    for name, prior in printed.items():
+        rv = model[name]
+        value = np.full(rv.type.shape, 0.37) if rv.type.shape else np.array(0.37)
+        ref = getattr(pm, prior.distribution).dist(**prior.parameters, shape=rv.type.shape or ())
+        np.testing.assert_allclose(pm.logp(rv, value).eval(), pm.logp(ref, value).eval(), rtol=1e-10, err_msg=name)
+
+
+# ------------------------------------------------------------------ posterior checks
+
+
+def _draws(spec, rng, **over):
+    """Fixed posterior draws: clean values for every parameter, with overrides by flat name."""
+    out = {}
+    for n in spec.nodes:
+        for e in n.edges:
+            for k in e.param_names + (("beta_ref",) if e.saturation != "none" else ()):
+                out[param_name(n.name, k, e.source)] = rng.normal(3.0, 0.3, 400) if k.startswith("beta") else rng.uniform(0.2, 0.3, 400)
+    out.update(over)
+    return out
+
+
+def test_adstock_tail_fires_on_long_carry_over_and_stays_quiet_otherwise(graph, data):
+    spec = build_spec(graph, data)
+    rng = np.random.default_rng(0)
+    assert adstock_tail_warnings(spec, _draws(spec, rng)) == []  # alpha ~0.25 over 4 lags: nothing cut off
+    long = _draws(spec, rng, **{param_name("clicks", "alpha", "ppc"): rng.uniform(0.78, 0.82, 400)})
+    (w,) = adstock_tail_warnings(spec, long)
+    assert w.code == "adstock_tail" and w.where == "ppc -> clicks"
+    assert "l_max=4 cuts off" in w.message and "set l_max=" in w.fix
+    suggested = int(w.fix.split("l_max=")[1].split()[0])
+    assert 12 <= suggested <= 16  # 0.8**L <= 0.05  =>  L >= 13.4
+    assert tail_share("geometric", {"alpha": np.array([0.8])}, 4, horizon=400)[0] == pytest.approx(0.8**4, rel=1e-6)
+
+
+def test_sign_binding_fires_when_the_posterior_piles_up_at_zero(graph, data):
+    spec = build_spec(graph, data)
+    rng = np.random.default_rng(1)
+    assert sign_binding_warnings(spec, _draws(spec, rng)) == []
+    piled = np.abs(rng.normal(0.0, 0.05, 400))  # a half-normal pile-up at zero: mean/sd ~1.3
+    assert np.mean(piled) / np.std(piled) < SIGN_RATIO
+    (w,) = sign_binding_warnings(spec, _draws(spec, rng, **{param_name("clicks", "beta_ref", "ppc"): piled}))
+    assert w.code == "sign_binding" and w.where == "ppc -> clicks" and w.severity == "high"
+    assert "sign=free" in w.fix and "positive" in w.message
