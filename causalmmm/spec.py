@@ -15,11 +15,13 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Mapping
 
+import networkx as nx
 import numpy as np
 from pymc_extras.prior import Prior
 
 from causalmmm.errors import SpecError
 from causalmmm.graph.causal_graph import CausalGraph
+from causalmmm.graph.identify import minimal_adjustment_set
 from causalmmm.transforms import ADSTOCK_PARAMS, SATURATION_PARAMS
 
 LIKELIHOODS = ("normal", "student_t")
@@ -70,6 +72,11 @@ class EdgeSpec:
     sign: str  # positive | negative | free
     priors: Mapping[str, Prior] = field(default_factory=dict)
     modulator: str | None = None  # another parent whose level (over its mean) scales this term
+    role: str = "cause"  # cause | adjustment (blocks a backdoor path; takes no part in the node's causal effect)
+
+    @property
+    def is_adjustment(self) -> bool:
+        return self.role == "adjustment"
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -98,14 +105,27 @@ class NodeSpec:
         if isinstance(self.trend, bool):  # runs written before trend families: True meant linear
             object.__setattr__(self, "trend", "linear" if self.trend else "none")
 
+    unblocked: bool | None = None  # a backdoor path into the node that no observed set blocks (None: as latent_parents says)
+
     @property
     def parents(self) -> tuple[str, ...]:
+        """Every input of the equation: causal parents and adjustment terms."""
         return tuple(e.source for e in self.edges)
 
     @property
+    def causes(self) -> tuple[str, ...]:
+        """The causal parents (edges of the graph); adjustment terms excluded."""
+        return tuple(e.source for e in self.edges if not e.is_adjustment)
+
+    @property
+    def adjustment(self) -> tuple[str, ...]:
+        """Observed non-parents in the equation only to block backdoor paths from the parents."""
+        return tuple(e.source for e in self.edges if e.is_adjustment)
+
+    @property
     def confounded(self) -> bool:
-        """A latent parent confounds this mechanism unless an experiment calibrates it."""
-        return bool(self.latent_parents)
+        """An open backdoor path biases this mechanism unless an experiment calibrates it."""
+        return bool(self.latent_parents) if self.unblocked is None else self.unblocked
 
     def edge(self, source: str) -> EdgeSpec:
         for e in self.edges:
@@ -128,7 +148,15 @@ class ModelSpec:
 
     def latent_children(self, latent: str) -> tuple[str, ...]:
         """Modelled nodes with an edge from ``latent`` (a factor ties them into one fit block)."""
-        return tuple(n.name for n in self.nodes if latent in n.parents)
+        return tuple(n.name for n in self.nodes if latent in n.causes)
+
+    def causal_digraph(self) -> nx.DiGraph:
+        """The modelled causal structure: observed (and factor) nodes, causal edges only."""
+        g = nx.DiGraph()
+        g.add_nodes_from(self.scales)
+        g.add_nodes_from(self.latents)
+        g.add_edges_from((p, n.name) for n in self.nodes for p in n.causes)
+        return g
 
     def node(self, name: str) -> NodeSpec:
         for n in self.nodes:
@@ -164,6 +192,7 @@ class ModelSpec:
                     "edges": [edge_d(e) for e in n.edges],
                     "latent_parents": list(n.latent_parents),
                     "confounded": n.confounded,
+                    "unblocked": n.unblocked,
                     "trend": n.trend,
                     "changepoints": n.changepoints,
                     "seasonality": n.seasonality,
@@ -187,7 +216,7 @@ class ModelSpec:
                 NodeSpec(
                     name=nd["name"], edges=edges, latent_parents=tuple(nd["latent_parents"]), trend=nd["trend"],
                     seasonality=nd["seasonality"], likelihood=nd["likelihood"], changepoints=int(nd.get("changepoints", 0)),
-                    season_period=nd.get("season_period"),
+                    season_period=nd.get("season_period"), unblocked=nd.get("unblocked"),
                     priors={k: _prior_from_dict(p) for k, p in nd["priors"].items()},
                 )
             )
@@ -210,12 +239,17 @@ class ModelSpec:
                 lines.append(f"    [{e.source}] " + ", ".join(f"{name}~{_prior_short(p)}" for name, p in pri.items()))
             pri = sampled_node_priors(n)
             lines.append("    " + ", ".join(f"{k}~{_prior_short(v)}" for k, v in pri.items()))
+            if n.adjustment:
+                lines.append(f"    adjustment term(s) {', '.join(n.adjustment)}: block the backdoor paths from the parents; "
+                             "held at their observed values in every do() (not causes of this node)")
             factors = [p for p in n.latent_parents if p in self.latents]
             if factors:
                 lines.append(f"    ! latent parent(s) {', '.join(factors)} modelled as a shared latent factor (AR(1) series); "
                              "identified only under the factor model's assumptions unless calibrated by an experiment")
             elif n.confounded:
                 lines.append(f"    ! latent parent(s) {', '.join(n.latent_parents)}: confounded unless calibrated by an experiment")
+            elif n.latent_parents:
+                lines.append(f"    latent parent(s) {', '.join(n.latent_parents)} reach no other input of this equation: noise only, not confounding")
         return "\n".join(lines)
 
 
@@ -225,6 +259,8 @@ def _prior_short(p: Prior) -> str:
 
 
 def term_text(e: EdgeSpec) -> str:
+    if e.is_adjustment:
+        return f"+ adj_{e.source}·{e.source}[t]"
     x = f"{e.source}[t-{e.lag}]" if e.lag else f"{e.source}[t]"
     if e.adstock != "none":
         x = f"adstock_{e.adstock}({x}; L={e.l_max})"
@@ -290,6 +326,27 @@ def series_scale(values: np.ndarray) -> float:
     """Mean absolute value (1.0 for an all-zero series): the unit each series is divided by."""
     s = float(np.mean(np.abs(values)))
     return s if s > 0 else 1.0
+
+
+def _adjustment(graph: CausalGraph, node: str, parents: list[str], factors: list[str]) -> tuple[bool, list[str]]:
+    """(unblocked, Z): the observed non-descendants of the parents that make regressing ``node`` on its
+    parents plus Z estimate its mechanism (backdoor criterion for the parents jointly, do-calculus rule 2).
+
+    Z is empty when the parents have no open backdoor path into the node. ``unblocked`` is True when
+    no observed set closes them (a latent confounder): the mechanism stays confounded. Latent roots
+    modelled as factors count as observed (their series are sampled)."""
+    treat = parents + factors
+    if not treat:
+        return False, []
+    g = graph
+    if factors:
+        g = graph.copy()
+        for f in factors:
+            g.add_node(f, graph.role(f), observed=True)
+    found = minimal_adjustment_set(g, treat, node)
+    if found is None:
+        return True, []
+    return False, [z for z in found if z not in treat]
 
 
 def _trend_name(value: bool | str) -> str:
@@ -374,6 +431,9 @@ def build_spec(
             if bad:
                 raise SpecError(f"edge {p}->{name} has no parameter {sorted(bad)[0]!r}", hint=f"its parameters: {', '.join(edge.param_names)}")
             edges.append(replace(edge, priors=over))
+        unblocked, adjust = _adjustment(graph, name, obs_parents, factor_parents)
+        for z in adjust:
+            edges.append(EdgeSpec(z, name, "none", "none", 1, 0, "free", role="adjustment", priors=dict(priors.get(f"{z}->{name}", {}))))
         flexible = bool(latent_parents) and not factor_parents
         node_over = dict(priors.get(name, {}))
         declared = graph.declared_node_attrs(name)
@@ -389,6 +449,7 @@ def build_spec(
             priors=node_over,
             changepoints=info.changepoints if node_trend == "piecewise" else 0,
             season_period=info.season_period,
+            unblocked=unblocked,
         )
         bad = set(node_over) - set(node_default_priors(node))
         if bad:

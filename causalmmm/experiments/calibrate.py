@@ -26,18 +26,9 @@ def intervention_of(e: Experiment) -> Intervention:
     return Intervention(e.treatment, kind, value)
 
 
-def _model_graph(spec: ModelSpec) -> nx.DiGraph:
-    g = nx.DiGraph()
-    g.add_nodes_from(spec.scales)
-    for n in spec.nodes:
-        for p in n.parents:
-            g.add_edge(p, n.name)
-    return g
-
-
 def involved_nodes(spec: ModelSpec, e: Experiment) -> tuple[str, ...]:
     """Modelled nodes whose mechanisms the contrast depends on: on directed paths treatment → measured."""
-    g = _model_graph(spec)
+    g = spec.causal_digraph()
     if e.treatment not in g:
         raise ExperimentError(f"treatment {e.treatment!r} is not an observed node", where=e.where)
     down = nx.descendants(g, e.treatment)  # the treatment's own mechanism is overridden, not involved

@@ -14,6 +14,11 @@ Pearl's three steps, per posterior draw ``s``:
 
 ``active_edges`` restricts which edges transmit the change (every other edge
 sees its source's factual value): that is the path-specific effect.
+
+Adjustment terms (:attr:`causalmmm.spec.NodeSpec.adjustment`) always see their
+observed values: they are in an equation only to block a backdoor path, so an
+intervention must not move them (the backdoor and front-door formulas average
+them over their observed distribution).
 """
 
 from __future__ import annotations
@@ -86,7 +91,8 @@ def counterfactual_values(
     for n in spec.nodes:
         if keep is not None and n.name not in keep and n.name not in by_node:
             continue
-        moved = [p for p in n.parents if p in changed and (active is None or (p, n.name) in active)]
+        # adjustment terms are held at their observed values (backdoor/front-door formula): never moved
+        moved = [p for p in n.causes if p in changed and (active is None or (p, n.name) in active)]
         if not moved and n.name not in by_node:
             continue
         y = fact[n.name]
@@ -210,7 +216,8 @@ class PosteriorSCM:
             if node in by_node:
                 values[node] = by_node[node].apply(fact[node], mask, self.spec.scales[node])
         for n in self.spec.nodes:
-            mu = self.mean(n.name, {p: values[p] for p in n.parents})
+            causes = set(n.causes)
+            mu = self.mean(n.name, {p: values[p] if p in causes else fact[p] for p in n.parents})
             sigma = np.asarray(self._params[n.name]["sigma"])[:, None]
             y = mu + sigma * rng.standard_normal((S, T))
             if n.name in by_node:

@@ -29,10 +29,7 @@ from causalmmm.query.do import Intervention, PosteriorSCM, Summary
 
 def causal_paths(scm: PosteriorSCM, treatment: str, outcome: str) -> list[tuple[str, ...]]:
     """Directed paths treatment → outcome through modelled nodes, in a stable order."""
-    g = nx.DiGraph()
-    for n in scm.spec.nodes:
-        for p in n.parents:
-            g.add_edge(p, n.name)
+    g = scm.spec.causal_digraph()
     if treatment not in g or outcome not in g:
         return []
     return sorted((tuple(p) for p in nx.all_simple_paths(g, treatment, outcome)), key=lambda p: (len(p), p))
@@ -183,7 +180,7 @@ def _cannibalisation(scm: PosteriorSCM, channel: str, fact: dict, cf: dict, mask
                 continue
             m1, m2 = e.source, n.name
             child = scm.spec.node(m1) if m1 in scm.spec.node_names else None
-            if child is None or channel not in child.parents:
+            if child is None or channel not in child.causes:
                 continue
             d1 = _window_sum(scm, fact, m1, mask) - _window_sum(scm, cf, m1, mask)
             d2 = _window_sum(scm, fact, m2, mask) - _window_sum(scm, cf, m2, mask)
