@@ -22,7 +22,7 @@ from pymc_extras.prior import Prior
 from causalmmm.errors import SpecError
 from causalmmm.graph.causal_graph import CausalGraph
 from causalmmm.graph.identify import minimal_adjustment_set
-from causalmmm.transforms import ADSTOCK_PARAMS, SATURATION_PARAMS
+from causalmmm.transforms import ADSTOCK_PARAMS, SATURATION_PARAMS, default_priors
 
 LIKELIHOODS = ("normal", "student_t")
 PERIODS_PER_YEAR = {"W": 365.25 / 7, "D": 365.25, "h": 365.25 * 24}
@@ -39,15 +39,6 @@ DEFAULT_PRIORS: dict[str, Prior] = {
     # edge coefficients: the magnitude; the sign comes from the edge
     "beta_signed": Prior("HalfNormal", sigma=1.0),
     "beta_free": Prior("Normal", mu=0.0, sigma=1.0),
-    # adstock
-    "alpha": Prior("Beta", alpha=1.5, beta=2.5),
-    "theta": Prior("HalfNormal", sigma=2.0),
-    "shape": Prior("Gamma", alpha=2.0, beta=1.0),
-    "scale": Prior("Gamma", alpha=2.0, beta=0.5),
-    # saturation (input is adstocked spend / its mean, so ~1 when active)
-    "k": Prior("Gamma", alpha=3.0, beta=3.0),
-    "s": Prior("Gamma", alpha=9.0, beta=6.0),
-    "lam": Prior("Gamma", alpha=3.0, beta=1.5),
 }
 
 
@@ -290,8 +281,8 @@ def equation_text(n: NodeSpec, scales: Mapping[str, float] | None = None, period
 
 def edge_default_priors(e: EdgeSpec) -> dict[str, Prior]:
     pri = {"beta": DEFAULT_PRIORS["beta_free" if e.sign == "free" else "beta_signed"]}
-    for name in ADSTOCK_PARAMS[e.adstock] + SATURATION_PARAMS[e.saturation]:
-        pri[name] = DEFAULT_PRIORS[name]
+    for name, (dist, params) in default_priors(e.adstock, e.saturation).items():  # each family's own priors
+        pri[name] = Prior(dist, **params)
     return pri
 
 

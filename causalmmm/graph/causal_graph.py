@@ -13,10 +13,9 @@ from typing import Any, Iterable
 import networkx as nx
 
 from causalmmm.errors import DataError, GraphError
+from causalmmm.transforms.registry import ADSTOCKS, SATURATIONS  # the families are registered once
 
 ROLES: tuple[str, ...] = ("spend", "mediator", "confounder", "control", "outcome")
-ADSTOCKS: tuple[str, ...] = ("geometric", "delayed", "weibull", "none")
-SATURATIONS: tuple[str, ...] = ("hill", "logistic", "michaelis_menten", "none")
 SIGNS: tuple[str, ...] = ("positive", "negative", "free")
 TRENDS: tuple[str, ...] = ("none", "linear", "piecewise")
 EDGE_ATTRS: tuple[str, ...] = ("adstock", "saturation", "l_max", "lag", "sign", "modulator")

@@ -6,38 +6,15 @@ from typing import Any, Mapping
 
 import numpy as np
 
-#: Parameters each adstock family needs, in order.
-ADSTOCK_PARAMS: dict[str, tuple[str, ...]] = {
-    "geometric": ("alpha",),
-    "delayed": ("alpha", "theta"),
-    "weibull": ("shape", "scale"),
-    "none": (),
-}
+from causalmmm.transforms.registry import ADSTOCK_PARAMS, NONE, family
 
-
-def _trailing(p: Any, xp: Any) -> Any:
-    """Add a trailing axis so a parameter of shape (...) broadcasts over (..., L)."""
-    return xp.expand_dims(xp.as_tensor_variable(p) if hasattr(xp, "as_tensor_variable") else xp.asarray(p), -1)
-
+__all__ = ["ADSTOCK_PARAMS", "adstock", "adstock_weights", "lag_matrix", "shift"]
 
 def adstock_weights(kind: str, params: Mapping[str, Any], l_max: int, xp: Any) -> Any:
-    """Normalised carry-over weights ``w[..., l]`` for lags ``l = 0..l_max-1``.
-
-    * geometric: ``alpha**l``
-    * delayed:   ``alpha**((l - theta)**2)`` (peak at ``theta``)
-    * weibull:   Weibull pdf at ``l + 1`` with ``shape`` and ``scale`` (in periods)
-    """
+    """Normalised carry-over weights ``w[..., l]`` for lags ``l = 0..l_max-1`` of a registered family
+    (formulas in :mod:`causalmmm.transforms.registry`)."""
     lags = xp.arange(l_max).astype("float64")
-    if kind == "geometric":
-        w = _trailing(params["alpha"], xp) ** lags
-    elif kind == "delayed":
-        w = _trailing(params["alpha"], xp) ** ((lags - _trailing(params["theta"], xp)) ** 2)
-    elif kind == "weibull":
-        k, lam = _trailing(params["shape"], xp), _trailing(params["scale"], xp)
-        z = (lags + 1.0) / lam
-        w = (k / lam) * z ** (k - 1.0) * xp.exp(-(z**k))
-    else:
-        raise ValueError(f"unknown adstock {kind!r}")
+    w = family("adstock", kind).fn(lags, params, xp)
     return w / xp.sum(w, axis=-1, keepdims=True)
 
 
@@ -73,7 +50,7 @@ def adstock(x: Any, kind: str, params: Mapping[str, Any], l_max: int, xp: Any) -
     precomputed, so the graph holds one product ``M @ w`` instead of ``l_max``
     shifted slices; that keeps compile time flat in ``l_max``.
     """
-    if kind == "none":
+    if kind == NONE:
         return x
     w = adstock_weights(kind, params, l_max, xp)
     if xp is not np and l_max > 1 and (data := _constant(x)) is not None and data.ndim == 1:
