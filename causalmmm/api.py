@@ -85,24 +85,19 @@ def spec_from_files(graph_file: str | Path, data_file: str | Path, date_column: 
 def fit_run(graph_file: str | Path, data_file: str | Path, run_dir: str | Path, *, experiments: str | Path | None = None,
             draws: int = 500, tune: int = 500, chains: int = 2, seed: int = 0, sampler: str = "nutpie", fast: bool = False,
             date_column: str = "date", force: bool = False, show_progress: bool = False, latent: str = "auto") -> Any:
-    """Fit graph + data and write RUN_DIR atomically; return the loaded :class:`Run`."""
-    from causalmmm.model.fit import SamplerConfig, fit_model
-    from causalmmm.model.run import write_run
-    from causalmmm.spec import build_spec
+    """Fit graph + data and write RUN_DIR atomically; return the saved :class:`~causalmmm.fitted.FittedModel`."""
+    from causalmmm.fitted import fit
 
     if Path(run_dir).exists() and not force:
         raise RunError("output already exists", where=str(run_dir), hint="pass --force to overwrite or choose another path")
     # samplers swallow Ctrl-C and return partial draws; the guard makes the run refuse to be written
     with interrupt_guard():
         graph, data = load_graph_and_data(graph_file, data_file, date_column)
-        exps = load_checked_experiments(experiments, graph, data) if experiments is not None else []
-        spec = build_spec(graph, data, latent=latent)
-        config = SamplerConfig(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed, fast=fast)
+        exps = load_checked_experiments(experiments, graph, data) if experiments is not None else None
         progress = (lambda msg: print(msg, file=sys.stderr)) if show_progress else None
-        fit = fit_model(spec, data, config, experiments=exps, progress=progress)
-        extra = {"experiments": [{"name": e.name, "use": e.use, "design": e.design, "treatment": e.treatment,
-                                  "measured": list(e.measured), "calibrated": e.use == "calibrate"} for e in exps]}
-        return write_run(run_dir, graph, spec, data, fit, force=force, extra=extra)
+        model = fit(graph, data, exps, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, fast=fast, latent=latent,
+                    progress=progress)
+        return model.save(run_dir, force=force)
 
 
 def load_checked_experiments(path: str | Path, graph: CausalGraph, data: Dataset) -> list[Any]:
@@ -138,80 +133,84 @@ def analyze_experiments_file(path: str | Path, output: str | Path | None = None,
     return results
 
 
-def run_validate(run_dir: str | Path, experiments: str | Path, *, loo: bool = False, jobs: int = 1, holdout_periods: int | None = None,
-                 diagnostics: bool = True, show_progress: bool = False) -> Any:
-    """Predicted vs measured for each experiment with a result; residual diagnostics; optionally
-    leave-one-experiment-out (``loo``, refits in ``jobs`` processes) and a time hold-out of the last
-    ``holdout_periods`` periods. Refits reuse the run's spec, data and sampler settings."""
-    from causalmmm.model.fit import SamplerConfig
-    from causalmmm.model.run import load_run
-    from causalmmm.query.do import PosteriorSCM
-    from causalmmm.validation import diagnose_residuals, leave_one_out, time_holdout, validate_experiments
+def validate_model(model: Any, experiments: Any, *, loo: bool = False, jobs: int = 1, holdout_periods: int | None = None,
+                   diagnostics: bool = True, refute: bool = False, show_progress: bool = False) -> Any:
+    """Predicted vs measured for each experiment with a result, the experiment-conflict check, residual
+    diagnostics; optionally leave-one-experiment-out refits (``loo``, in ``jobs`` processes), a time
+    hold-out of the last ``holdout_periods`` periods and the refutations (``refute``). Refits reuse the
+    model's spec, data and sampler settings."""
+    from dataclasses import replace
 
-    run = load_run(run_dir)
-    exps = load_checked_experiments(experiments, run.graph, run.data)
+    from causalmmm.model.fit import SamplerConfig
+    from causalmmm.validation import diagnose_residuals, leave_one_out, time_holdout, validate_experiments
+    from causalmmm.validation.conflict import experiment_conflicts
+
+    run = model.run
+    exps = load_checked_experiments(experiments, run.graph, run.data) if isinstance(experiments, (str, Path)) else list(experiments)
     calibrated = {e["name"] for e in run.summary.get("experiments", []) if e.get("calibrated")}
-    scm = PosteriorSCM.from_run(run)
+    scm = model.scm
     report = validate_experiments(scm, exps, calibrated=calibrated)
+    # the run's own warnings plus the conflict check of these experiments (as the run was calibrated by them)
+    as_run = [replace(e, use="calibrate" if e.name in calibrated else "holdout") for e in exps]
+    conflicts = experiment_conflicts(model.posterior_draws(), as_run)
+    seen = {(w.code, w.where) for w in conflicts.warnings()}
+    report.warnings = conflicts.warnings() + [w for w in model.warnings if (w.code, w.where) not in seen]
+    report.conflicts = conflicts
     if diagnostics:
         report.diagnostics = diagnose_residuals(scm)
-    if loo or holdout_periods:
-        from dataclasses import replace
+    config = SamplerConfig(**run.summary["settings"])
+    say = (lambda msg: print(msg, file=sys.stderr)) if show_progress else None
+    if loo:
+        n_loo = sum(e.use == "calibrate" and e.has_result for e in as_run)
+        with _progress_bar(show_progress, n_loo, "leave-one-out refits") as tick:
+            report.loo = leave_one_out(run.spec, run.data, config, as_run, spend_nodes=tuple(run.graph.spend_nodes), jobs=jobs,
+                                       progress=(lambda i, n, name: tick(i, n)) if tick else None,
+                                       in_sample={c.name: c.z for c in report.checks})
+    if holdout_periods:
+        report.holdout = time_holdout(run.spec, run.data, config, holdout_periods, as_run, progress=say)
+    if refute:
+        from causalmmm.validation.refute import refute as run_refutations
 
-        # refits use the experiments as the run used them: calibrating iff the run was calibrated by them
-        as_run = [replace(e, use="calibrate" if e.name in calibrated else "holdout") for e in exps]
-        config = SamplerConfig(**run.summary["settings"])
-        say = (lambda msg: print(msg, file=sys.stderr)) if show_progress else None
-        if loo:
-            n_loo = sum(e.use == "calibrate" and e.has_result for e in as_run)
-            with _progress_bar(show_progress, n_loo, "leave-one-out refits") as tick:
-                report.loo = leave_one_out(run.spec, run.data, config, as_run, spend_nodes=tuple(run.graph.spend_nodes), jobs=jobs,
-                                           progress=(lambda i, n, name: tick(i, n)) if tick else None,
-                                           in_sample={c.name: c.z for c in report.checks})
-        if holdout_periods:
-            report.holdout = time_holdout(run.spec, run.data, config, holdout_periods, as_run, progress=say)
+        report.refutations = run_refutations(run, experiments=[e for e in as_run if e.use == "calibrate"], seed=config.seed,
+                                             progress=say)
+        report.warnings += report.refutations.warnings()
     return report
 
 
-def _scm(run_dir: str | Path, max_draws: int | None = None) -> Any:
-    from causalmmm.model.run import load_run
-    from causalmmm.query.do import PosteriorSCM
+def run_validate(run_dir: str | Path, experiments: str | Path, **options: Any) -> Any:
+    """:func:`validate_model` on a saved run (the ``causalmmm validate`` command)."""
+    from causalmmm.fitted import load
 
-    return PosteriorSCM.from_run(load_run(run_dir), max_draws=max_draws)
+    return validate_model(load(run_dir), experiments, **options)
 
 
 def run_effects(run_dir: str | Path) -> Any:
-    """Effects report of a run (total, path-specific, ROAS, mROAS, cannibalisation), with the run's warnings."""
-    from causalmmm.model.run import load_run
-    from causalmmm.query.do import PosteriorSCM
-    from causalmmm.query.effects import effects
+    """Effects report of a run (total, path-specific, ROAS, mROAS, cannibalisation), with the run's warnings
+    and each channel's sensitivity to hidden confounding."""
+    from causalmmm.fitted import load
 
-    run = load_run(run_dir)
-    report = effects(PosteriorSCM.from_run(run))
-    report.warnings = run.warnings
-    return report
+    return load(run_dir).effects()
 
 
 def run_query(run_dir: str | Path, do_exprs: Any, *, start: str | None = None, end: str | None = None,
               outcome: str | None = None, mode: str = "counterfactual") -> Any:
     """A do()/counterfactual query on a run, from CLI-style expressions."""
-    from causalmmm.query.do import parse_do, query
+    from causalmmm.fitted import load
+    from causalmmm.query.do import parse_do
 
-    interventions = [parse_do(e) for e in do_exprs]
-    return query(_scm(run_dir), interventions, start=start, end=end, outcome=outcome, mode=mode)
+    return load(run_dir).query([parse_do(e) for e in do_exprs], start=start, end=end, outcome=outcome, mode=mode)
 
 
 def run_optimize(run_dir: str | Path, budget: float, *, periods: int | None = None, bounds: Any = ()) -> Any:
     """Budget optimisation on a run, with CLI-style ``node=lo:hi`` bounds."""
-    from causalmmm.query.optimize import optimize_budget, parse_bounds_args
+    from causalmmm.fitted import load
+    from causalmmm.query.optimize import parse_bounds_args
 
-    return optimize_budget(_scm(run_dir), budget, periods=periods, bounds=parse_bounds_args(bounds))
+    return load(run_dir).optimize(budget, periods=periods, bounds=parse_bounds_args(bounds))
 
 
-def run_report(run_dir: str | Path, output: str | Path, *, experiments: str | Path | None = None, force: bool = False,
-               show_progress: bool = False) -> Path:
-    """Write the self-contained HTML report of a run atomically; return its path."""
-    from causalmmm.model.run import load_run
+def write_report(model: Any, output: str | Path, *, experiments: Any = None, force: bool = False, show_progress: bool = False) -> Path:
+    """Write the self-contained HTML report of a fitted model atomically; return its path."""
     from causalmmm.report import render_report
 
     out = Path(output)
@@ -219,11 +218,25 @@ def run_report(run_dir: str | Path, output: str | Path, *, experiments: str | Pa
         raise RunError("the report is an HTML file", where=str(out), hint="name the output like report.html")
     if out.exists() and not force:
         raise RunError("output already exists", where=str(out), hint="pass --force to overwrite or choose another path")
-    run = load_run(run_dir)
-    exps = load_checked_experiments(experiments, run.graph, run.data) if experiments is not None else None
+    run = model.run
+    if isinstance(experiments, (str, Path)):
+        experiments = load_checked_experiments(experiments, run.graph, run.data)
     progress = (lambda msg: print(msg, file=sys.stderr)) if show_progress else None
-    atomic_write_text(out, render_report(run, exps, progress=progress))
+    atomic_write_text(out, render_report(run, experiments, progress=progress))
     return out
+
+
+def run_report(run_dir: str | Path, output: str | Path, *, experiments: str | Path | None = None, force: bool = False,
+               show_progress: bool = False) -> Path:
+    """:func:`write_report` on a saved run (the ``causalmmm report`` command)."""
+    from causalmmm.fitted import load
+
+    out = Path(output)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise RunError("the report is an HTML file", where=str(out), hint="name the output like report.html")
+    if out.exists() and not force:
+        raise RunError("output already exists", where=str(out), hint="pass --force to overwrite or choose another path")
+    return write_report(load(run_dir), out, experiments=experiments, force=force, show_progress=show_progress)
 
 
 def simulate(preset: str, output: str | Path, *, seed: int = 0, force: bool = False) -> list[str]:

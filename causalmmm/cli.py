@@ -277,12 +277,13 @@ def experiments_analyze(experiments_file: Path, output: Path | None, seed: int, 
 @click.option("--loo", is_flag=True, help="Leave-one-experiment-out: refit without each calibrating experiment and predict it.")
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Parallel processes for the --loo refits.")
 @click.option("--holdout-periods", type=click.IntRange(min=1), default=None, help="Refit without the last N periods and predict them per node.")
+@click.option("--refute", is_flag=True, help="Refutations: placebo treatment, random common cause, data-subset stability (fast refits).")
 @json_option
-def validate_cmd(run_dir: Path, experiments_file: Path, loo: bool, jobs: int, holdout_periods: int | None, as_json: bool) -> None:
-    """Predicted vs measured effect for each experiment, residual diagnostics, optional LOO and time hold-out."""
+def validate_cmd(run_dir: Path, experiments_file: Path, loo: bool, jobs: int, holdout_periods: int | None, refute: bool, as_json: bool) -> None:
+    """Predicted vs measured effect for each experiment, conflicts, residual diagnostics, optional LOO, time hold-out and refutations."""
     from causalmmm.api import run_validate
 
-    report = run_validate(run_dir, experiments_file, loo=loo, jobs=jobs, holdout_periods=holdout_periods,
+    report = run_validate(run_dir, experiments_file, loo=loo, jobs=jobs, holdout_periods=holdout_periods, refute=refute,
                           show_progress=progress_enabled())
     emit(report.to_dict(), as_json, report.to_text)
 

@@ -133,6 +133,28 @@ def make_provenance(fit: FitResult, extra: dict[str, Any] | None = None) -> dict
     }
 
 
+def make_run(graph: CausalGraph, spec: ModelSpec, data: Dataset, fit: FitResult, *, extra: dict[str, Any] | None = None,
+             provenance: dict[str, Any] | None = None) -> Run:
+    """The fitted run in memory (not yet written): what :func:`save_run` writes and :func:`load_run` reads."""
+    return Run(None, graph, spec, data, fit.blocks, fit.idata, make_summary(graph, spec, data, fit, extra), make_provenance(fit, provenance))
+
+
+def save_run(run: Run, path: str | Path, *, force: bool = False) -> Run:
+    """Write the run directory atomically (never half-written); refuse to overwrite without ``force``."""
+    with atomic_directory(path, force=force, error=RunError) as stage:
+        (stage / "graph.dot").write_text(graph_to_dot(run.graph))
+        (stage / "spec.json").write_text(run.spec.to_json())
+        frame = run.data.frame.reset_index()
+        frame["date"] = frame["date"].dt.strftime("%Y-%m-%d %H:%M:%S" if run.data.freq == "h" else "%Y-%m-%d")
+        frame.to_csv(stage / "data.csv", index=False, float_format="%.17g")
+        (stage / "posterior").mkdir()
+        for i, idata in enumerate(run.idata):
+            idata.to_netcdf(str(stage / "posterior" / f"block_{i:02d}.nc"), engine="h5netcdf")
+        (stage / "provenance.json").write_text(json.dumps(run.provenance, indent=2, sort_keys=True) + "\n")
+        (stage / "summary.json").write_text(json.dumps(run.summary, indent=2, sort_keys=True) + "\n")
+    return Run(Path(path), run.graph, run.spec, run.data, run.blocks, run.idata, run.summary, run.provenance)
+
+
 def write_run(path: str | Path, graph: CausalGraph, spec: ModelSpec, data: Dataset, fit: FitResult, *, force: bool = False,
               extra: dict[str, Any] | None = None, provenance: dict[str, Any] | None = None) -> Run:
     """Write the run directory atomically; refuse to overwrite without ``force``.
@@ -140,20 +162,7 @@ def write_run(path: str | Path, graph: CausalGraph, spec: ModelSpec, data: Datas
     ``extra`` is added to summary.json (it must be deterministic); ``provenance`` to
     provenance.json (timings, paths and anything else that varies).
     """
-    summary = make_summary(graph, spec, data, fit, extra)
-    prov = make_provenance(fit, provenance)
-    with atomic_directory(path, force=force, error=RunError) as stage:
-        (stage / "graph.dot").write_text(graph_to_dot(graph))
-        (stage / "spec.json").write_text(spec.to_json())
-        frame = data.frame.reset_index()
-        frame["date"] = frame["date"].dt.strftime("%Y-%m-%d %H:%M:%S" if data.freq == "h" else "%Y-%m-%d")
-        frame.to_csv(stage / "data.csv", index=False, float_format="%.17g")
-        (stage / "posterior").mkdir()
-        for i, idata in enumerate(fit.idata):
-            idata.to_netcdf(str(stage / "posterior" / f"block_{i:02d}.nc"), engine="h5netcdf")
-        (stage / "provenance.json").write_text(json.dumps(prov, indent=2, sort_keys=True) + "\n")
-        (stage / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    return Run(Path(path), graph, spec, data, fit.blocks, fit.idata, summary, prov)
+    return save_run(make_run(graph, spec, data, fit, extra=extra, provenance=provenance), path, force=force)
 
 
 def _read_json(p: Path, name: str) -> Any:

@@ -1,0 +1,208 @@
+"""The fitted model: one object from fit to report.
+
+    import causalmmm as cm
+    model = cm.fit(cm.load_graph("graphs/marketing.dot"), cm.load_data("world/data.csv"),
+                   experiments=cm.load_experiments("world/experiments.yaml"))
+    model.effects(); model.query(do={"ppc_spend": 0}, start="2023-07-03", end="2023-09-25")
+    model.save("run/"); model = cm.load("run/")
+
+A :class:`FittedModel` owns the graph, the spec, the data, the posterior (a
+:class:`causalmmm.model.run.Run`), its warnings and a cached query engine. The CLI calls
+these methods through :mod:`causalmmm.api`.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from causalmmm.data import Dataset, load_data
+from causalmmm.errors import QueryError
+from causalmmm.graph.causal_graph import CausalGraph
+from causalmmm.graph.io import load_graph
+from causalmmm.model.run import Run, load_run, make_run, save_run
+from causalmmm.model_warnings import ModelWarning
+from causalmmm.query.do import Intervention, PosteriorSCM, QueryResult, query
+from causalmmm.query.effects import EffectsReport, effects
+
+#: How ``do={node: ...}`` values read: a number sets, {"set": v} sets, {"scale": f} scales, "off" sets 0.
+DoSpec = Mapping[str, float | int | str | Mapping[str, float]]
+
+
+def interventions_from_dict(do: DoSpec) -> list[Intervention]:
+    """``{"ppc_spend": 0, "brand_spend": {"scale": 1.2}}`` → interventions (the CLI's ``--do`` parses to the same)."""
+    if not isinstance(do, Mapping) or not do:
+        raise QueryError("do must be a non-empty mapping node -> value", hint='e.g. do={"ppc_spend": 0} or {"brand_spend": {"scale": 1.2}}')
+    out = []
+    for node, value in do.items():
+        if isinstance(value, str) and value == "off":
+            out.append(Intervention(str(node), "set", 0.0))
+        elif isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("set", "scale"):
+            kind, v = next(iter(value.items()))
+            out.append(_checked(Intervention(str(node), kind, float(v))))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out.append(_checked(Intervention(str(node), "set", float(value))))
+        else:
+            raise QueryError(f"do[{node!r}] = {value!r} is not an intervention",
+                             hint='use a number (set), {"set": v}, {"scale": f} or "off"')
+    return out
+
+
+def _checked(iv: Intervention) -> Intervention:
+    import math
+
+    if not math.isfinite(iv.value):
+        raise QueryError(f"do[{iv.node!r}] is not a finite number", hint="use a finite value, e.g. 5000")
+    if iv.kind == "scale" and iv.value < 0:
+        raise QueryError(f"do[{iv.node!r}] has a negative scale factor", hint="use a factor >= 0")
+    return iv
+
+
+class FittedModel:
+    """A fitted causal MMM: inputs, posterior, warnings and the query engine, with one method per question."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+
+    # ----------------------------------------------------------------- what it holds
+    @property
+    def graph(self) -> CausalGraph:
+        return self.run.graph
+
+    @property
+    def spec(self) -> Any:
+        return self.run.spec
+
+    @property
+    def data(self) -> Dataset:
+        return self.run.data
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.run.summary
+
+    @property
+    def path(self) -> Path | None:
+        return self.run.path
+
+    @property
+    def warnings(self) -> list[ModelWarning]:
+        """What to distrust, most severe first."""
+        return self.run.warnings
+
+    @cached_property
+    def scm(self) -> PosteriorSCM:
+        """The query engine over every posterior draw (built once)."""
+        return PosteriorSCM.from_run(self.run)
+
+    def posterior_draws(self) -> dict[str, Any]:
+        return self.run.posterior_draws()
+
+    # ----------------------------------------------------------------- questions
+    def effects(self, channels: Sequence[str] | None = None, *, start: str | None = None, end: str | None = None,
+                sensitivity: bool = True) -> EffectsReport:
+        """Total, path-specific and marginal effects per spend channel, with the run's warnings
+        and (``sensitivity``) each channel's robustness to hidden confounding."""
+        report = effects(self.scm, channels, start=start, end=end)
+        report.warnings = list(self.warnings)
+        if sensitivity:
+            from causalmmm.query.sensitivity import sensitivity as robustness, sensitivity_warnings
+
+            report.sensitivity = robustness(self.scm)
+            report.warnings += sensitivity_warnings(report.sensitivity)
+        return report
+
+    def query(self, do: DoSpec | Sequence[Intervention], *, start: str | None = None, end: str | None = None,
+              outcome: str | None = None, mode: str = "counterfactual") -> QueryResult:
+        """Σ over [start, end] of the outcome under ``do`` minus factual (``do={"ppc_spend": 0}``)."""
+        ivs = list(do) if not isinstance(do, Mapping) else interventions_from_dict(do)
+        return query(self.scm, ivs, start=start, end=end, outcome=outcome, mode=mode)
+
+    def optimize(self, budget: float, *, periods: int | None = None, bounds: Mapping[str, tuple[float, float]] | None = None) -> Any:
+        """Best split of ``budget`` (spend per period) over the spend channels, through the whole graph."""
+        from causalmmm.query.optimize import optimize_budget
+
+        return optimize_budget(self.scm, budget, periods=periods, bounds=dict(bounds or {}))
+
+    def validate(self, experiments: Any, **options: Any) -> Any:
+        """Predicted vs measured per experiment, residual diagnostics and the conflict checks
+        (``options`` as :func:`causalmmm.api.validate_model`: loo, jobs, holdout_periods, refute)."""
+        from causalmmm.api import validate_model
+
+        return validate_model(self, experiments, **options)
+
+    def report(self, path: str | Path, *, experiments: Any = None, force: bool = False) -> Path:
+        """Write the self-contained HTML report."""
+        from causalmmm.api import write_report
+
+        return write_report(self, path, experiments=experiments, force=force)
+
+    def save(self, directory: str | Path, *, force: bool = False) -> "FittedModel":
+        """Write the run directory atomically; return the model backed by it."""
+        self.run = save_run(self.run, directory, force=force)
+        return self
+
+    def summary_text(self) -> str:
+        """What ``causalmmm fit`` prints: diagnostics per node, then the warnings."""
+        return self.run.summary_text()
+
+    def __repr__(self) -> str:
+        where = f" at {self.path}" if self.path else ""
+        return (f"FittedModel(outcome={self.spec.outcome!r}, nodes={len(self.spec.nodes)}, "
+                f"warnings={len(self.warnings)}{where})")
+
+    def _repr_html_(self) -> str:
+        return self.run._repr_html_()
+
+
+def _as_graph(graph: CausalGraph | str | Path) -> CausalGraph:
+    return graph if isinstance(graph, CausalGraph) else load_graph(graph)
+
+
+def _as_data(data: Dataset | pd.DataFrame | str | Path, graph: CausalGraph, date_column: str) -> Dataset:
+    ds = data if isinstance(data, Dataset) else load_data(data, date_column=date_column)
+    return ds.validate_against(graph)
+
+
+def _as_experiments(experiments: Any, graph: CausalGraph, data: Dataset) -> list[Any]:
+    from causalmmm.experiments.schema import check_against, load_experiments
+
+    if experiments is None:
+        return []
+    exps = load_experiments(experiments) if isinstance(experiments, (str, Path)) else list(experiments)
+    check_against(exps, graph, data)
+    return exps
+
+
+def fit(graph: CausalGraph | str | Path, data: Dataset | pd.DataFrame | str | Path, experiments: Any = None, *,
+        draws: int = 500, tune: int = 500, chains: int = 2, seed: int = 0, sampler: str = "nutpie", fast: bool = False,
+        latent: str = "auto", date_column: str = "date", progress: Any = None) -> FittedModel:
+    """Fit one Bayesian submodel per node of ``graph`` on ``data``, calibrated by ``experiments``.
+
+    Inputs may be objects or file paths. After sampling, the posterior checks and the
+    experiment-conflict check (PSIS leave-one-out) fill the model's ``warnings``.
+    """
+    from causalmmm.model.fit import SamplerConfig, fit_model
+    from causalmmm.spec import build_spec
+    from causalmmm.validation.conflict import experiment_conflicts
+
+    g = _as_graph(graph)
+    ds = _as_data(data, g, date_column)
+    exps = _as_experiments(experiments, g, ds)
+    spec = build_spec(g, ds, latent=latent)
+    config = SamplerConfig(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed, fast=fast)
+    result = fit_model(spec, ds, config, experiments=exps, progress=progress)
+    conflicts = experiment_conflicts(result.posterior_draws(), exps)
+    result.warnings = list(result.warnings) + conflicts.warnings()
+    extra = {"experiments": [{"name": e.name, "use": e.use, "design": e.design, "treatment": e.treatment,
+                              "measured": list(e.measured), "calibrated": e.use == "calibrate"} for e in exps],
+             "experiment_conflicts": conflicts.to_dict()}
+    return FittedModel(make_run(g, spec, ds, result, extra=extra))
+
+
+def load(directory: str | Path) -> FittedModel:
+    """Load a model saved with :meth:`FittedModel.save` (or written by ``causalmmm fit``)."""
+    return FittedModel(load_run(directory))
