@@ -86,15 +86,15 @@ def fit_run(graph_file: str | Path, data_file: str | Path, run_dir: str | Path, 
             draws: int = 500, tune: int = 500, chains: int = 2, seed: int = 0, sampler: str = "nutpie", fast: bool = False,
             date_column: str = "date", force: bool = False, show_progress: bool = False, latent: str = "auto") -> Any:
     """Fit graph + data and write RUN_DIR atomically; return the saved :class:`~causalmmm.fitted.FittedModel`."""
-    from causalmmm.fitted import fit
+    from causalmmm.fitted import as_experiments, fit
 
     if Path(run_dir).exists() and not force:
         raise RunError("output already exists", where=str(run_dir), hint="pass --force to overwrite or choose another path")
     # samplers swallow Ctrl-C and return partial draws; the guard makes the run refuse to be written
     with interrupt_guard():
         graph, data = load_graph_and_data(graph_file, data_file, date_column)
-        exps = load_checked_experiments(experiments, graph, data) if experiments is not None else None
         progress = (lambda msg: print(msg, file=sys.stderr)) if show_progress else None
+        exps = as_experiments(experiments, graph, data, seed=seed, progress=progress)
         model = fit(graph, data, exps, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, fast=fast, latent=latent,
                     progress=progress)
         return model.save(run_dir, force=force)

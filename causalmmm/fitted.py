@@ -167,12 +167,25 @@ def _as_data(data: Dataset | pd.DataFrame | str | Path, graph: CausalGraph, date
     return ds.validate_against(graph)
 
 
-def _as_experiments(experiments: Any, graph: CausalGraph, data: Dataset) -> list[Any]:
+def as_experiments(experiments: Any, graph: CausalGraph, data: Dataset, *, seed: int = 0, progress: Any = None) -> list[Any]:
+    """Experiments from a file or a list, checked against the graph and data. Raw-data experiments of a
+    file (switchback, geo-lift, pre/post with ``data:``) that have no estimate yet are analysed first,
+    as ``causalmmm experiments analyze`` would."""
+    from causalmmm.experiments.analyze import analyze_experiments, merge_results
     from causalmmm.experiments.schema import check_against, load_experiments
 
     if experiments is None:
         return []
-    exps = load_experiments(experiments) if isinstance(experiments, (str, Path)) else list(experiments)
+    if isinstance(experiments, (str, Path)):
+        exps = load_experiments(experiments)
+        raw = [e.name for e in exps if e.data is not None and not e.has_result]
+        if raw:
+            if progress:
+                progress(f"analysing {len(raw)} raw-data experiment(s) first: {', '.join(raw)}")
+            pending = [e for e in exps if e.name in raw]
+            exps = merge_results(exps, analyze_experiments(pending, Path(experiments).parent, seed=seed))
+    else:
+        exps = list(experiments)
     check_against(exps, graph, data)
     return exps
 
@@ -191,7 +204,7 @@ def fit(graph: CausalGraph | str | Path, data: Dataset | pd.DataFrame | str | Pa
 
     g = _as_graph(graph)
     ds = _as_data(data, g, date_column)
-    exps = _as_experiments(experiments, g, ds)
+    exps = as_experiments(experiments, g, ds, seed=seed, progress=progress)
     spec = build_spec(g, ds, latent=latent)
     config = SamplerConfig(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed, fast=fast)
     result = fit_model(spec, ds, config, experiments=exps, progress=progress)

@@ -170,3 +170,15 @@ def test_sign_binding_fires_when_the_posterior_piles_up_at_zero(graph, data):
     (w,) = sign_binding_warnings(spec, _draws(spec, rng, **{param_name("clicks", "beta_ref", "ppc"): piled}))
     assert w.code == "sign_binding" and w.where == "ppc -> clicks" and w.severity == "high"
     assert "sign=free" in w.fix and "positive" in w.message
+
+
+def test_nonfinite_draws_are_a_warning(graph, data):
+    from causalmmm.model.checks import nonfinite_warnings
+
+    spec = build_spec(graph, data)
+    rng = np.random.default_rng(2)
+    clean = _draws(spec, rng)
+    assert nonfinite_warnings(spec, clean) == []
+    bad = dict(clean, **{param_name("sales", "sigma"): np.array([0.1, np.inf, 0.2])})
+    (w,) = nonfinite_warnings(spec, bad)
+    assert w.code == "nonfinite_draws" and w.where == "sales" and "without --fast" in w.fix

@@ -9,6 +9,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from causalmmm.data import Dataset
+from causalmmm.model.calibration import add_calibration_terms
 from causalmmm.model.equations import TimeFeatures, edge_input, node_mean, param_name, params_from_flat
 from causalmmm.transforms import saturate
 from pymc_extras.prior import Prior
@@ -121,8 +122,6 @@ def build_model(spec: ModelSpec, data: Dataset, nodes: Sequence[str] | None = No
     ``experiments``: calibrating experiments whose involved nodes all lie in
     ``nodes``; each adds a likelihood term on its model-implied contrast.
     """
-    from causalmmm.experiments.calibrate import add_calibration_terms
-
     names = list(nodes) if nodes is not None else list(spec.node_names)
     series = scaled_series(spec, data)
     features = time_features(spec)

@@ -10,6 +10,8 @@
   ~1); a coefficient the data place clearly away from zero has a much larger
   ratio. Below :data:`SIGN_RATIO` the data do not support the declared sign.
 * ``convergence``: R-hat, ESS and divergences from the per-node diagnostics.
+* ``nonfinite_draws``: a node's draws contain inf or NaN (the fast Laplace approximation at a
+  sign boundary, a diverged chain); every number computed from them is suspect.
 """
 
 from __future__ import annotations
@@ -108,6 +110,18 @@ def convergence_warnings(diagnostics: Sequence[object]) -> list[ModelWarning]:
     return out
 
 
+def nonfinite_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> list[ModelWarning]:
+    """Posterior draws that are inf or NaN (a Laplace approximation at a sign boundary, a diverged chain)."""
+    out = []
+    for node in spec.nodes:
+        bad = [name for name, v in draws.items() if name.split("|")[0] == node.name and not np.all(np.isfinite(np.asarray(v, dtype=float)))]
+        if bad:
+            out.append(ModelWarning("nonfinite_draws", node.name, f"{len(bad)} parameter(s) have infinite or NaN draws ({', '.join(bad[:3])})",
+                                    "refit without --fast (NUTS), or give these parameters tighter priors", "high"))
+    return out
+
+
 def posterior_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray], diagnostics: Sequence[object] = ()) -> list[ModelWarning]:
     """Every posterior check of this module."""
-    return adstock_tail_warnings(spec, draws) + sign_binding_warnings(spec, draws) + convergence_warnings(diagnostics)
+    return (nonfinite_warnings(spec, draws) + adstock_tail_warnings(spec, draws) + sign_binding_warnings(spec, draws)
+            + convergence_warnings(diagnostics))

@@ -53,24 +53,37 @@ def _tv_graph() -> CausalGraph:
     return g.validate()
 
 
+def _flights(rng: np.random.Generator, T: int) -> np.ndarray:
+    """1 in bursts of 4-10 weeks on, 0 for 3-8 weeks off."""
+    on = np.zeros(T)
+    week = 0
+    while week < T:
+        n = int(rng.integers(4, 11))
+        on[week:week + n] = 1.0
+        week += n + int(rng.integers(3, 9))
+    return on
+
+
 def frontdoor_tv(seed: int) -> World:
     rng = np.random.default_rng(seed)
     T = N_WEEKS
     competitor = _ar1(rng, T, 0.85, 1.0)
+    flight = _flights(rng, T)  # TV runs in flights (a latent planning series; it causes only TV spend)
     social = np.where(rng.random(T) < 0.7, 15_000 * rng.uniform(0.7, 1.3, T), 1_500 * rng.uniform(0.5, 1.5, T))
     tv_ref = 30_000.0
     mechs = [
-        # budgets answer the competitor (+25% per sd), with ±35% planning noise
-        Mechanism("tv_spend", tv_ref, 0.0, (Term("competitor", 7_500.0),)),
-        Mechanism("brand_search", 2_000.0, 150.0, (_media("tv_spend", 3_000.0, tv_ref, 0.5, 8),)),
+        # in a flight, budgets answer the competitor (+25% per sd) with ±35% planning noise; off-flight, no TV
+        Mechanism("tv_spend", 0.0, 0.0, (Term("flight", tv_ref), Term("competitor", 7_500.0, modulator="flight"))),
+        # brand search also moves with news and word of mouth (independent of TV): the front door needs that variation
+        Mechanism("brand_search", 2_000.0, 600.0, (_media("tv_spend", 3_000.0, tv_ref * float(flight.mean()), 0.5, 8),)),
         Mechanism("social_clicks", 400.0, 120.0, (_media("social_spend", 2_500.0, float(social.mean()), 0.3, 4),)),
-        Mechanism("sales", 8_000.0, 2_500.0, (Term("brand_search", 12.0), Term("social_clicks", 8.0), Term("competitor", -8_000.0))),
+        Mechanism("sales", 8_000.0, 1_500.0, (Term("brand_search", 12.0), Term("social_clicks", 8.0), Term("competitor", -8_000.0))),
     ]
     noise = {m.node: rng.normal(0.0, m.noise_sd, T) for m in mechs}
-    noise["tv_spend"] = tv_ref * rng.uniform(-0.35, 0.35, T)
+    noise["tv_spend"] = tv_ref * rng.uniform(-0.35, 0.35, T) * flight
     dates = pd.date_range(START, periods=T, freq="W-MON")
-    return World("frontdoor_tv", dates, {"competitor": competitor, "social_spend": social}, mechs, noise, _tv_graph(), seed,
-                 "frontdoor_tv")
+    return World("frontdoor_tv", dates, {"competitor": competitor, "flight": flight, "social_spend": social}, mechs, noise,
+                 _tv_graph(), seed, "frontdoor_tv")
 
 
 def _demand_graph() -> CausalGraph:
@@ -104,9 +117,10 @@ def frontdoor_demand(seed: int) -> World:
     ppc_ref = 30_000.0
     mechs = [
         Mechanism("ppc_spend", 0.0, 0.0, (Term("demand", ppc_ref),)),
-        Mechanism("ppc_clicks", 1_000.0, 400.0, (_media("ppc_spend", 20_000.0, ppc_ref, 0.3, 4, 0.8, 1.5),)),
+        # clicks also move with auction prices and click-through (independent of demand here): the front door's variation
+        Mechanism("ppc_clicks", 1_000.0, 1_500.0, (_media("ppc_spend", 20_000.0, ppc_ref, 0.3, 4, 0.8, 1.5),)),
         Mechanism("direct_clicks", 1_500.0, 300.0, (_media("brand_spend", 5_000.0, float(brand.mean()), 0.7, 12),)),
-        Mechanism("sales", 0.0, 2_000.0, (Term("ppc_clicks", 3.0), Term("direct_clicks", 4.0), Term("demand", 40_000.0))),
+        Mechanism("sales", 0.0, 1_500.0, (Term("ppc_clicks", 3.0), Term("direct_clicks", 4.0), Term("demand", 40_000.0))),
     ]
     noise = {m.node: rng.normal(0.0, m.noise_sd, T) for m in mechs}
     noise["ppc_spend"] = ppc_ref * rng.uniform(-0.3, 0.3, T)  # budgets follow demand, ±30% jitter
