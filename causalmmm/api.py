@@ -133,55 +133,11 @@ def analyze_experiments_file(path: str | Path, output: str | Path | None = None,
     return results
 
 
-def validate_model(model: Any, experiments: Any, *, loo: bool = False, jobs: int = 1, holdout_periods: int | None = None,
-                   diagnostics: bool = True, refute: bool = False, show_progress: bool = False) -> Any:
-    """Predicted vs measured for each experiment with a result, the experiment-conflict check, residual
-    diagnostics; optionally leave-one-experiment-out refits (``loo``, in ``jobs`` processes), a time
-    hold-out of the last ``holdout_periods`` periods and the refutations (``refute``). Refits reuse the
-    model's spec, data and sampler settings."""
-    from dataclasses import replace
-
-    from causalmmm.model.fit import SamplerConfig
-    from causalmmm.validation import diagnose_residuals, leave_one_out, time_holdout, validate_experiments
-    from causalmmm.validation.conflict import experiment_conflicts
-
-    run = model.run
-    exps = load_checked_experiments(experiments, run.graph, run.data) if isinstance(experiments, (str, Path)) else list(experiments)
-    calibrated = {e["name"] for e in run.summary.get("experiments", []) if e.get("calibrated")}
-    scm = model.scm
-    report = validate_experiments(scm, exps, calibrated=calibrated)
-    # the run's own warnings plus the conflict check of these experiments (as the run was calibrated by them)
-    as_run = [replace(e, use="calibrate" if e.name in calibrated else "holdout") for e in exps]
-    conflicts = experiment_conflicts(model.posterior_draws(), as_run)
-    seen = {(w.code, w.where) for w in conflicts.warnings()}
-    report.warnings = conflicts.warnings() + [w for w in model.warnings if (w.code, w.where) not in seen]
-    report.conflicts = conflicts
-    if diagnostics:
-        report.diagnostics = diagnose_residuals(scm)
-    config = SamplerConfig(**run.summary["settings"])
-    say = (lambda msg: print(msg, file=sys.stderr)) if show_progress else None
-    if loo:
-        n_loo = sum(e.use == "calibrate" and e.has_result for e in as_run)
-        with _progress_bar(show_progress, n_loo, "leave-one-out refits") as tick:
-            report.loo = leave_one_out(run.spec, run.data, config, as_run, spend_nodes=tuple(run.graph.spend_nodes), jobs=jobs,
-                                       progress=(lambda i, n, name: tick(i, n)) if tick else None,
-                                       in_sample={c.name: c.z for c in report.checks})
-    if holdout_periods:
-        report.holdout = time_holdout(run.spec, run.data, config, holdout_periods, as_run, progress=say)
-    if refute:
-        from causalmmm.validation.refute import refute as run_refutations
-
-        report.refutations = run_refutations(run, experiments=[e for e in as_run if e.use == "calibrate"], seed=config.seed,
-                                             progress=say)
-        report.warnings += report.refutations.warnings()
-    return report
-
-
 def run_validate(run_dir: str | Path, experiments: str | Path, **options: Any) -> Any:
-    """:func:`validate_model` on a saved run (the ``causalmmm validate`` command)."""
+    """:meth:`FittedModel.validate` on a saved run (the ``causalmmm validate`` command)."""
     from causalmmm.fitted import load
 
-    return validate_model(load(run_dir), experiments, **options)
+    return load(run_dir).validate(experiments, **options)
 
 
 def run_effects(run_dir: str | Path) -> Any:
@@ -209,34 +165,13 @@ def run_optimize(run_dir: str | Path, budget: float, *, periods: int | None = No
     return load(run_dir).optimize(budget, periods=periods, bounds=parse_bounds_args(bounds))
 
 
-def write_report(model: Any, output: str | Path, *, experiments: Any = None, force: bool = False, show_progress: bool = False) -> Path:
-    """Write the self-contained HTML report of a fitted model atomically; return its path."""
-    from causalmmm.report import render_report
-
-    out = Path(output)
-    if out.suffix.lower() not in (".html", ".htm"):
-        raise RunError("the report is an HTML file", where=str(out), hint="name the output like report.html")
-    if out.exists() and not force:
-        raise RunError("output already exists", where=str(out), hint="pass --force to overwrite or choose another path")
-    run = model.run
-    if isinstance(experiments, (str, Path)):
-        experiments = load_checked_experiments(experiments, run.graph, run.data)
-    progress = (lambda msg: print(msg, file=sys.stderr)) if show_progress else None
-    atomic_write_text(out, render_report(run, experiments, progress=progress))
-    return out
-
-
 def run_report(run_dir: str | Path, output: str | Path, *, experiments: str | Path | None = None, force: bool = False,
                show_progress: bool = False) -> Path:
-    """:func:`write_report` on a saved run (the ``causalmmm report`` command)."""
-    from causalmmm.fitted import load
+    """:meth:`FittedModel.report` on a saved run (the ``causalmmm report`` command); the output is checked first."""
+    from causalmmm.fitted import check_report_path, load
 
-    out = Path(output)
-    if out.suffix.lower() not in (".html", ".htm"):
-        raise RunError("the report is an HTML file", where=str(out), hint="name the output like report.html")
-    if out.exists() and not force:
-        raise RunError("output already exists", where=str(out), hint="pass --force to overwrite or choose another path")
-    return write_report(load(run_dir), out, experiments=experiments, force=force, show_progress=show_progress)
+    check_report_path(output, force=force)
+    return load(run_dir).report(output, experiments=experiments, force=force, show_progress=show_progress)
 
 
 def simulate(preset: str, output: str | Path, *, seed: int = 0, force: bool = False) -> list[str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from causalmmm.errors import RunError
+from causalmmm.fmt import num
 
 
 def example_dir() -> Path:
@@ -61,7 +62,7 @@ def run_demo(output: str | Path, *, fast: bool = False, say: Callable[[str], Non
     analysed = out / "experiments.analysed.yaml"
     results = analyze_experiments_file(out / "experiments.yaml", analysed, seed=1, force=True, show_progress=show_progress)
     for r in results:
-        say(f"    {r.experiment.name}: {r.estimate:,.0f} ± {r.se:,.0f} per period ({r.method})")
+        say(f"    {r.experiment.name}: {num(r.estimate)} ± {num(r.se)} per period ({r.method})")
 
     mode = "fast approximation" if fast else f"NUTS ({draws} draws x 2 chains)"
     say(f"4/9 fit: one Bayesian submodel per node, calibrated by the experiments, {mode}")

@@ -127,18 +127,54 @@ class FittedModel:
 
         return optimize_budget(self.scm, budget, periods=periods, bounds=dict(bounds or {}))
 
-    def validate(self, experiments: Any, **options: Any) -> Any:
-        """Predicted vs measured per experiment, residual diagnostics and the conflict checks
-        (``options`` as :func:`causalmmm.api.validate_model`: loo, jobs, holdout_periods, refute)."""
-        from causalmmm.api import validate_model
+    def validate(self, experiments: Any, *, loo: bool = False, jobs: int = 1, holdout_periods: int | None = None,
+                 diagnostics: bool = True, refute: bool = False, show_progress: bool = False) -> Any:
+        """Predicted vs measured for each experiment with a result, the experiment-conflict check, residual
+        diagnostics; optionally leave-one-experiment-out refits (``loo``, in ``jobs`` processes), a time
+        hold-out of the last ``holdout_periods`` periods and the refutations (``refute``). Refits reuse the
+        model's spec, data and sampler settings. ``experiments``: a file or a list."""
+        from dataclasses import replace
 
-        return validate_model(self, experiments, **options)
+        from causalmmm.model.fit import SamplerConfig
+        from causalmmm.validation import diagnose_residuals, leave_one_out, time_holdout, validate_experiments
+        from causalmmm.validation.conflict import experiment_conflicts
 
-    def report(self, path: str | Path, *, experiments: Any = None, force: bool = False) -> Path:
-        """Write the self-contained HTML report."""
-        from causalmmm.api import write_report
+        run = self.run
+        exps = as_experiments(experiments, run.graph, run.data, seed=int(run.summary["settings"]["seed"]))
+        calibrated = {e["name"] for e in run.summary.get("experiments", []) if e.get("calibrated")}
+        report = validate_experiments(self.scm, exps, calibrated=calibrated)
+        # the experiments as the run used them: calibrating iff the run was calibrated by them
+        as_run = [replace(e, use="calibrate" if e.name in calibrated else "holdout") for e in exps]
+        conflicts = experiment_conflicts(self.posterior_draws(), as_run)
+        seen = {(w.code, w.where) for w in conflicts.warnings()}
+        report.conflicts = conflicts
+        report.warnings = conflicts.warnings() + [w for w in self.warnings if (w.code, w.where) not in seen]
+        if diagnostics:
+            report.diagnostics = diagnose_residuals(self.scm)
+        config = SamplerConfig(**run.summary["settings"])
+        say = _say if show_progress else None
+        if loo:
+            report.loo = leave_one_out(run.spec, run.data, config, as_run, spend_nodes=tuple(run.graph.spend_nodes), jobs=jobs,
+                                       progress=(lambda i, n, name: _say(f"leave-one-out refit {i}/{n}: {name}")) if show_progress else None,
+                                       in_sample={c.name: c.z for c in report.checks})
+        if holdout_periods:
+            report.holdout = time_holdout(run.spec, run.data, config, holdout_periods, as_run, progress=say)
+        if refute:
+            from causalmmm.validation.refute import refute as refutations
 
-        return write_report(self, path, experiments=experiments, force=force)
+            report.refutations = refutations(run, experiments=[e for e in as_run if e.use == "calibrate"], seed=config.seed, progress=say)
+            report.warnings = report.warnings + report.refutations.warnings()
+        return report
+
+    def report(self, path: str | Path, *, experiments: Any = None, force: bool = False, show_progress: bool = False) -> Path:
+        """Write the self-contained HTML report atomically; return its path."""
+        from causalmmm.fileio import atomic_write_text
+        from causalmmm.report import render_report
+
+        out = check_report_path(path, force=force)
+        exps = as_experiments(experiments, self.graph, self.data) if experiments is not None else None
+        atomic_write_text(out, render_report(self.run, exps, progress=_say if show_progress else None))
+        return out
 
     def save(self, directory: str | Path, *, force: bool = False) -> "FittedModel":
         """Write the run directory atomically; return the model backed by it."""
@@ -156,6 +192,24 @@ class FittedModel:
 
     def _repr_html_(self) -> str:
         return self.run._repr_html_()
+
+
+def check_report_path(path: str | Path, *, force: bool = False) -> Path:
+    """The report's output path: an .html file that does not exist yet (unless ``force``)."""
+    from causalmmm.errors import RunError
+
+    out = Path(path)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise RunError("the report is an HTML file", where=str(out), hint="name the output like report.html")
+    if out.exists() and not force:
+        raise RunError("output already exists", where=str(out), hint="pass --force to overwrite or choose another path")
+    return out
+
+
+def _say(msg: str) -> None:
+    import sys
+
+    print(msg, file=sys.stderr)
 
 
 def _as_graph(graph: CausalGraph | str | Path) -> CausalGraph:

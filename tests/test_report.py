@@ -14,8 +14,8 @@ from causalmmm.query.effects import effects
 from causalmmm.query.optimize import optimize_budget
 from causalmmm.report import collect, narrative
 from causalmmm.report.html import render_html
-from causalmmm.report.narrative import fmt_ratio, fmt_share, payback_verdict
-from causalmmm.report.tables import Table
+from causalmmm.report.narrative import DISTRUST, NOTHING_TO_DISTRUST, fmt_ratio, fmt_share, payback_verdict
+from causalmmm.tables import Table
 from test_query import linear_graph, linear_world
 
 
@@ -61,6 +61,9 @@ def test_narrative_numbers_match_the_effects_json(fixed_run, report_data):
 
 def test_report_is_self_contained_and_has_every_section(report_data):
     page = render_html(report_data)
+    summary = page[page.index('<div class="summary'):]
+    assert summary.index('<h3 id="distrust">What to distrust</h3>') < summary.index("<ul>")  # first thing in the summary
+    assert html.escape(NOTHING_TO_DISTRUST) in summary  # a converged fixed-draws run without warnings says so
     for forbidden in ("<script", "<link", "@import", 'src="http', "url(http"):
         assert forbidden not in page
     assert all(src.startswith("data:image/png;base64,") for src in re.findall(r'<img[^>]*src="([^"]+)"', page))
@@ -73,7 +76,9 @@ def test_narrative_flags_non_convergence_and_missing_validation(fixed_run):
     bad = SimpleNamespace(**{**vars(fixed_run), "summary": {**fixed_run.summary, "converged": False,
                           "diagnostics": [{"node": "y", "r_hat_max": 1.4, "ess_bulk_min": 20.0, "divergences": 3, "warnings": ["y: R-hat"]}]}})
     points = narrative(collect(bad))
-    assert points[0].topic == "Warning" and "y" in points[0].text
+    assert points[0].topic == DISTRUST and points[0].text.startswith("high · y:") and "did not converge" in points[0].text
+    assert "Fix: refit" in points[0].text
+    assert '<div class="summary warn">' in render_html(collect(bad))
     assert any(p.topic == "Validation" and "No experiments" in p.text for p in points)
 
 

@@ -32,7 +32,7 @@ from typing import Iterator, Mapping
 
 from causalmmm.errors import GraphError
 from causalmmm.fileio import atomic_write_bytes
-from causalmmm.graph.causal_graph import DEFAULT_L_MAX, ROLE_TIER, CausalGraph, EdgeInfo
+from causalmmm.graph.causal_graph import ROLE_TIER, CausalGraph, EdgeInfo
 
 __all__ = ["DRAW_FORMATS", "to_agraph", "draw_graph", "render_svg"]
 
@@ -121,15 +121,21 @@ def _node_label(name: str, observed: bool, note: str | None = None) -> str:
     return f"<{label}>"
 
 
+#: A declared carry-over window longer than this is shown on the edge (brand/TV-like carry-over).
+NOTABLE_CARRY_OVER = 8
+
+
 def _carry_over(graph: CausalGraph, e: EdgeInfo) -> int | None:
     """The carry-over length worth showing on a spend edge, else ``None``.
 
-    Only the notable ones are shown, to keep the picture quiet: carry-over
-    longer than the default ``l_max`` or a shaped (delayed, weibull) adstock.
+    Only the notable ones are shown, to keep the picture quiet: a declared
+    carry-over longer than :data:`NOTABLE_CARRY_OVER` periods (the team said it
+    is long) or a shaped (delayed, weibull) adstock.
     """
     if graph.node(e.source).role != "spend" or e.adstock == "none":
         return None
-    if e.l_max > DEFAULT_L_MAX or e.adstock in ("delayed", "weibull"):
+    declared = graph.declared_edge_attrs(e.source, e.target).get("l_max")
+    if (declared is not None and declared > NOTABLE_CARRY_OVER) or e.adstock in ("delayed", "weibull"):
         return e.l_max
     return None
 

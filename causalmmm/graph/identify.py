@@ -473,7 +473,7 @@ class IdentificationReport:
         }
 
     def _repr_html_(self) -> str:
-        from causalmmm.report.tables import identification_table
+        from causalmmm.tables import identification_table
 
         return identification_table(self.to_dict()).to_html()
 

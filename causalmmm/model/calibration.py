@@ -10,7 +10,7 @@ estimate and its standard error.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 
 import networkx as nx
 import numpy as np
@@ -20,8 +20,27 @@ from causalmmm.model.equations import params_from_flat
 from causalmmm.model.propagate import Intervention, counterfactual_values
 from causalmmm.spec import ModelSpec
 
-if TYPE_CHECKING:  # the model layer reads experiments by their fields only (an estimand); it never imports them
-    from causalmmm.experiments.schema import Experiment
+
+
+class Experiment(Protocol):
+    """What calibration reads of an experiment (:class:`causalmmm.experiments.schema.Experiment` has it):
+    the estimand and its measurement. The model layer never imports the experiments package."""
+
+    name: str
+    use: str
+    treatment: str
+    intervention: tuple[str, float]
+    measured: tuple[str, ...]
+    start: Any
+    end: Any
+    unit: str
+    estimate: float | None
+    se: float | None
+    likelihood: str
+    where: str
+
+    @property
+    def has_result(self) -> bool: ...
 
 
 def intervention_of(e: Experiment) -> Intervention:

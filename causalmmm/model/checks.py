@@ -21,6 +21,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from causalmmm.model.equations import param_name
+from causalmmm.fmt import num
 from causalmmm.model_warnings import ModelWarning
 from causalmmm.spec import EdgeSpec, ModelSpec
 from causalmmm.transforms import ADSTOCK_PARAMS, adstock_weights
@@ -63,7 +64,7 @@ def adstock_tail_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> l
                 out.append(ModelWarning(
                     "adstock_tail", f"{e.source} -> {node.name}",
                     f"l_max={e.l_max} cuts off {share:.0%} of the fitted carry-over ({e.adstock}, "
-                    + ", ".join(f"{k}={v:.2f}" for k, v in means.items()) + "); effects beyond the window are lost",
+                    + ", ".join(f"{k}={num(v)}" for k, v in means.items()) + "); effects beyond the window are lost",
                     f"set l_max={better} on this edge (keeps 95% of the carry-over) and refit", "medium"))
     return out
 

@@ -61,7 +61,7 @@ class Run:
         return ranked(from_dicts(self.summary.get("warnings")))
 
     def _repr_html_(self) -> str:
-        from causalmmm.report.tables import diagnostics_table
+        from causalmmm.tables import diagnostics_table
 
         return diagnostics_table(self.summary).to_html()
 

@@ -31,6 +31,7 @@ import numpy as np
 
 from causalmmm.data import Dataset
 from causalmmm.errors import QueryError
+from causalmmm.fmt import num, signed
 from causalmmm.model.build import scaled_series, time_features
 from causalmmm.model.equations import node_mean, param_name, params_from_flat
 from causalmmm.model.propagate import Intervention, counterfactual_values
@@ -209,7 +210,7 @@ class QueryResult:
         }
 
     def _repr_html_(self) -> str:
-        from causalmmm.report.tables import query_table
+        from causalmmm.tables import query_table
 
         return query_table(self.to_dict()).to_html()
 
@@ -217,9 +218,9 @@ class QueryResult:
         d = self.delta
         what = ", ".join(f"{iv.node}{'*=' if iv.kind == 'scale' else '='}{iv.value:g}" for iv in self.interventions)
         return (f"do({what}) over {self.start}..{self.end} ({self.mode}):\n"
-                f"  {self.outcome} total factual    {self.baseline.mean:,.1f}\n"
-                f"  {self.outcome} total intervened {self.intervened.mean:,.1f}\n"
-                f"  change {d.mean:+,.1f}  (94% HDI {d.hdi_low:+,.1f} .. {d.hdi_high:+,.1f})")
+                f"  {self.outcome} total factual    {num(self.baseline.mean)}\n"
+                f"  {self.outcome} total intervened {num(self.intervened.mean)}\n"
+                f"  change {signed(d.mean)}  (94% HDI {signed(d.hdi_low)} .. {signed(d.hdi_high)})")
 
 
 def query(scm: PosteriorSCM, interventions: Sequence[Intervention], *, start: str | None = None, end: str | None = None,

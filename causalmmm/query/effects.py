@@ -97,7 +97,7 @@ class EffectsReport:
         return {"outcome": self.outcome, "effects": effects, "channels": extra, "warnings": to_dicts(self.warnings)}
 
     def _repr_html_(self) -> str:
-        from causalmmm.report.tables import effects_table
+        from causalmmm.tables import effects_table
 
         return effects_table(self.to_dict()).to_html()
 

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from causalmmm.errors import QueryError
+from causalmmm.fmt import interval, num
 from causalmmm.query.do import Intervention, PosteriorSCM, Summary
 
 
@@ -37,18 +38,18 @@ class Allocation:
                 "current_outcome": self.current_outcome.to_dict(), "success": self.success, "message": self.message}
 
     def _repr_html_(self) -> str:
-        from causalmmm.report.tables import allocation_table
+        from causalmmm.tables import allocation_table
 
         return allocation_table(self.to_dict()).to_html()
 
     def to_text(self) -> str:
-        lines = [f"budget {self.budget:,.0f} per period over the last {self.periods} periods"]
+        lines = [f"budget {num(self.budget)} per period over the last {self.periods} periods"]
         for c in self.allocation:
-            lines.append(f"  {c:<16} {self.current_allocation[c]:>12,.0f} -> {self.allocation[c]:>12,.0f}")
+            lines.append(f"  {c:<16} {num(self.current_allocation[c]):>12} -> {num(self.allocation[c]):>12}")
         e, cur = self.expected_outcome, self.current_outcome
-        current = (f"{cur.mean:,.0f} (observed)" if cur.hdi_low == cur.hdi_high
-                   else f"{cur.mean:,.0f} [{cur.hdi_low:,.0f}, {cur.hdi_high:,.0f}]")
-        lines.append(f"expected outcome {e.mean:,.0f} [{e.hdi_low:,.0f}, {e.hdi_high:,.0f}] vs current allocation {current}")
+        current = (f"{num(cur.mean)} (observed)" if cur.hdi_low == cur.hdi_high
+                   else f"{num(cur.mean)} {interval(cur.hdi_low, cur.hdi_high)}")
+        lines.append(f"expected outcome {num(e.mean)} {interval(e.hdi_low, e.hdi_high)} vs current allocation {current}")
         return "\n".join(lines)
 
 
@@ -89,14 +90,14 @@ def _parse_bounds(bounds: Mapping[str, tuple[float, float]] | None, channels: Se
     for c in channels:
         lo, hi = bounds.get(c, (0.0, budget))
         if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0 or hi < lo:
-            raise QueryError(f"bad --bounds for {c!r}: {lo:g}:{hi:g}", hint="use node=lo:hi with 0 <= lo <= hi")
+            raise QueryError(f"bad --bounds for {c!r}: {num(lo)}:{num(hi)}", hint="use node=lo:hi with 0 <= lo <= hi")
         out.append((float(lo), float(min(hi, budget))))
     low, high = sum(lo for lo, _ in out), sum(hi for _, hi in out)
     if low > budget + 1e-9:
-        raise QueryError(f"--bounds cannot add up to the budget {budget:g}: the lower bounds alone sum to {low:g}",
+        raise QueryError(f"--bounds cannot add up to the budget {num(budget)}: the lower bounds alone sum to {num(low)}",
                          hint="lower some lower bounds or raise --budget")
     if high < budget - 1e-9:
-        raise QueryError(f"--bounds cannot add up to the budget {budget:g}: the upper bounds sum to only {high:g}",
+        raise QueryError(f"--bounds cannot add up to the budget {num(budget)}: the upper bounds sum to only {num(high)}",
                          hint="loosen --bounds (raise an upper bound) or lower --budget")
     return out
 
@@ -132,11 +133,13 @@ def optimize_budget(scm: PosteriorSCM, budget: float, *, periods: int | None = N
     n = periods if periods is not None else min(52, scm.spec.n_periods)
     prob = BudgetProblem(scm, chans, n)
     bnds = _parse_bounds(bounds, chans, budget)
-    scale = max(budget, 1.0)
+    scale = budget  # the optimiser works on shares of the budget and outcomes relative to today's: no unit enters its tolerances
+    y_now = prob.outcome_draws(prob.current)
+    norm = abs(float(y_now.mean())) or float(y_now.std()) or 1.0
 
     def objective(z: np.ndarray) -> float:
         y = prob.outcome_draws(z * scale)
-        return -(y.mean() - risk_aversion * y.std()) / max(abs(prob.current.sum()), 1.0)
+        return -(y.mean() - risk_aversion * y.std()) / norm
 
     start = prob.current / prob.current.sum() * budget if prob.current.sum() > 0 else np.full(len(chans), budget / len(chans))
     start = np.clip(start, [b[0] for b in bnds], [b[1] for b in bnds])
@@ -148,7 +151,7 @@ def optimize_budget(scm: PosteriorSCM, budget: float, *, periods: int | None = N
         allocation={c: float(v) for c, v in zip(chans, best)},
         expected_outcome=Summary.of(prob.outcome_draws(best)),
         current_allocation={c: float(v) for c, v in zip(chans, prob.current)},
-        current_outcome=Summary.of(prob.outcome_draws(prob.current)),
+        current_outcome=Summary.of(y_now),
         success=bool(res.success), message=str(res.message),
     )
 

@@ -64,6 +64,13 @@ class ReportData:
     experiments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
+    def warnings(self) -> list[Any]:
+        """What to distrust: every ModelWarning of the run and its validation, most severe first."""
+        from causalmmm.report.distrust import distrust
+
+        return distrust(self.summary, self.validation)
+
+    @property
     def channels(self) -> list[str]:
         return list(self.effects["channels"])
 

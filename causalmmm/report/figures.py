@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from causalmmm.fmt import num, pct  # noqa: E402
 from causalmmm.report.collect import NodeFit  # noqa: E402
 from causalmmm.validation.plots import error_bars  # noqa: E402
 
@@ -53,7 +54,7 @@ def actual_vs_fitted(fits: Sequence[NodeFit]) -> Figure:
         ax.fill_between(f.dates, f.low, f.high, color="#9ecae1", alpha=0.6, lw=0, label="94% predictive band")
         ax.plot(f.dates, f.observed, color="black", lw=0.9, label="observed")
         ax.plot(f.dates, f.fitted, color="#08519c", lw=1.1, label="fitted")
-        ax.set_title(f"{f.node}  (R² {f.r2:.2f}, {f.coverage:.0%} inside band)", fontsize=9, loc="left")
+        ax.set_title(f"{f.node}  (R² {f.r2:.2f}, {pct(f.coverage)} inside band)", fontsize=9, loc="left")
         ax.tick_params(labelsize=7)
         _human_axes(ax)
     axes[0].legend(fontsize=7, loc="upper left", frameon=False)
@@ -122,7 +123,7 @@ def response_curves(curves: Sequence[dict[str, Any]], spend_now: dict[str, float
 def scenarios_chart(scenarios: Sequence[dict[str, Any]]) -> Figure:
     """Current vs optimal per-period allocation per budget scenario, and the expected outcome."""
     chans = list(scenarios[0]["allocation"])
-    labels = ["current"] + [f"{s['budget']:,.0f}" for s in scenarios]
+    labels = ["current"] + [num(s["budget"]) for s in scenarios]
     rows = [scenarios[0]["current_allocation"]] + [s["allocation"] for s in scenarios]
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 3.2), gridspec_kw={"width_ratios": [3, 2]})
     bottom = np.zeros(len(rows))

@@ -13,9 +13,10 @@ import io
 import re
 from typing import Any
 
-from causalmmm.report import figures, tables
+from causalmmm import tables
+from causalmmm.report import figures
 from causalmmm.report.collect import ReportData
-from causalmmm.report.narrative import narrative
+from causalmmm.report.narrative import DISTRUST, narrative
 
 CSS = """
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:1100px;margin:24px auto;padding:0 16px;color:#222;line-height:1.45}
@@ -27,7 +28,8 @@ table.cm-table{border-collapse:collapse;font-size:.86em;margin:8px 0 16px;width:
 .cm-table th,.cm-table td{border-bottom:1px solid #e5e5e5;padding:4px 8px;text-align:left;vertical-align:top}
 .cm-table th{background:#fafafa}.cm-table tr.total td{font-weight:600}.cm-table tr.path td{color:#555}
 .cm-table tr.bad td{background:#fdecea}img.chart{max-width:100%;display:block;margin:8px 0}
-.graph svg{max-width:100%;height:auto}.note{color:#555;font-size:.9em}nav a{margin-right:12px}
+.graph svg{max-width:100%;height:auto}h3#distrust{margin:.4em 0 .2em;font-size:1.05em}.distrust li{margin:4px 0}
+li.sev-high{color:#a50f15}li.sev-medium{color:#7f2704}.note{color:#555;font-size:.9em}nav a{margin-right:12px}
 """
 
 
@@ -62,10 +64,18 @@ def render_html(d: ReportData) -> str:
     from causalmmm.graph.draw import render_svg
 
     points = narrative(d)
-    items = "".join(f'<li><span class="topic">{html.escape(p.topic)}:</span> {html.escape(p.text)}</li>' for p in points)
-    warn = " warn" if any(p.topic == "Warning" for p in points) else ""
+    distrust = [p for p in points if p.topic == DISTRUST]
+    items = "".join(f'<li><span class="topic">{html.escape(p.topic)}:</span> {html.escape(p.text)}</li>' for p in points if p.topic != DISTRUST)
+    warnings = d.warnings
+    warn = " warn" if any(w.severity == "high" for w in warnings) else ""
+    if warnings:
+        block = '<ol class="distrust">' + "".join(f'<li class="sev-{html.escape(w.severity)}">{html.escape(p.text)}</li>'
+                                                  for w, p in zip(warnings, distrust)) + "</ol>"
+    else:
+        block = f'<p class="distrust">{html.escape(distrust[0].text)}</p>'
     sections = [
-        f'<div class="summary{warn}"><h2 style="border:0;margin-top:.4em">Summary</h2><ul>{items}</ul></div>',
+        f'<div class="summary{warn}"><h2 style="border:0;margin-top:.4em">Summary</h2>'
+        f'<h3 id="distrust">{DISTRUST}</h3>{block}<ul>{items}</ul></div>',
         _section("graph", "The causal graph, with fitted effects", f'<div class="graph">{_inline_svg(render_svg(d.graph, effects=d.edge_effects))}</div>',
                  "Edge labels on spend edges are the posterior-mean contribution carried by that edge over the data period."),
         _section("identification", "What the data can identify", tables.identification_table(d.identification).to_html()),

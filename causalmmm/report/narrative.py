@@ -1,8 +1,14 @@
 """The plain-language summary at the top of the report, written from the numbers (no LLM).
 
-Every number in the text is formatted by the helpers below from the same
+Every number in the text is formatted by :mod:`causalmmm.fmt` from the same
 ``effects`` / ``validation`` / ``identification`` dicts the CLI prints with
 ``--json``; tests re-derive them from ``causalmmm effects --json`` and compare.
+
+The summary opens with "What to distrust" (:mod:`causalmmm.report.distrust`).
+An experiment that conflicts with the model (inconsistent validation check or
+an ``experiment_conflict`` warning) is never said to pin down, confirm or
+support a channel: every sentence that leans on an experiment asks
+:func:`trusted_calibrating` first.
 """
 
 from __future__ import annotations
@@ -10,7 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from causalmmm.fmt import num, pct, signed, signed_pct
 from causalmmm.report.collect import ReportData
+from causalmmm.report.distrust import NOTHING_TO_DISTRUST, conflicting_experiments, distrust_sentence, inconsistent
+
+#: A budget move that changes the expected outcome by less than this share is reported as no change.
+NEGLIGIBLE_CHANGE = 5e-4
+#: Topic of the summary's first block (html renders these points under their own heading).
+DISTRUST = "What to distrust"
 
 #: Break-even ROAS: one unit of outcome per unit of spend (the outcome is assumed to be in the spend's currency).
 BREAK_EVEN = 1.0
@@ -25,13 +38,13 @@ class Point:
 
 
 def fmt_ratio(s: Mapping[str, float]) -> str:
-    """``2.31 (94% HDI 1.90 to 2.70)``."""
-    return f"{s['mean']:.2f} (94% HDI {s['hdi_low']:.2f} to {s['hdi_high']:.2f})"
+    """``2.31 (94% HDI 1.9 to 2.7)`` (three significant digits at any scale)."""
+    return f"{num(s['mean'])} (94% HDI {num(s['hdi_low'])} to {num(s['hdi_high'])})"
 
 
 def fmt_share(s: Mapping[str, float]) -> str:
     """``41% (94% HDI 30% to 52%)``."""
-    return f"{s['mean']:.0%} (94% HDI {s['hdi_low']:.0%} to {s['hdi_high']:.0%})"
+    return f"{pct(s['mean'])} (94% HDI {pct(s['hdi_low'])} to {pct(s['hdi_high'])})"
 
 
 def payback_verdict(roas: Mapping[str, float]) -> str:
@@ -52,6 +65,42 @@ def _calibrating(d: ReportData) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def conflicts(d: ReportData) -> dict[str, str]:
+    """Experiments that conflict with the model (name → why), from the validation and the warnings."""
+    return conflicting_experiments(d.validation, d.warnings)
+
+
+def trusted_calibrating(d: ReportData) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+    """Calibrating experiments per treatment, split into (not conflicting, conflicting with the model)."""
+    bad = conflicts(d)
+    good: dict[str, list[dict[str, Any]]] = {}
+    doubtful: dict[str, list[dict[str, Any]]] = {}
+    for c, exps in _calibrating(d).items():
+        for e in exps:
+            (doubtful if e["name"] in bad else good).setdefault(c, []).append(e)
+    return good, doubtful
+
+
+def _names(exps: list[dict[str, Any]]) -> str:
+    return ", ".join(e["name"] for e in exps)
+
+
+def _conflict_clause(d: ReportData, exps: list[dict[str, Any]]) -> str:
+    """``the calibrating experiment social_lift (z = +3.5) conflicts with the model`` (one channel's doubtful experiments)."""
+    why = conflicts(d)
+    parts = ", ".join(f"{e['name']} ({why.get(e['name'], 'flagged')})" for e in exps)
+    plural = len(exps) > 1
+    return f"the calibrating experiment{'s' if plural else ''} {parts} conflict{'' if plural else 's'} with the model"
+
+
+def distrust_points(d: ReportData) -> list[Point]:
+    """The summary's first block: every warning, most severe first, each with its fix (or one sentence saying there are none)."""
+    warnings = d.warnings
+    if not warnings:
+        return [Point(DISTRUST, NOTHING_TO_DISTRUST)]
+    return [Point(DISTRUST, distrust_sentence(w)) for w in warnings]
+
+
 def _channel_ident(d: ReportData, channel: str) -> dict[str, Any] | None:
     return next((c for c in d.identification["channels"] if c["treatment"] == channel), None)
 
@@ -61,13 +110,14 @@ def overview(d: ReportData) -> Point:
     total = sum(d.total(c)["contribution"]["mean"] for c in d.channels)
     share = ""
     if outcome_fit is not None and outcome_fit.observed.sum() > 0:
-        share = f", {total / outcome_fit.observed.sum():.0%} of all {d.outcome}"
+        share = f", {pct(total / outcome_fit.observed.sum())} of all {d.outcome}"
     return Point("Overview", f"{d.n_periods} periods from {d.start} to {d.end}. Together the {len(d.channels)} spend channels "
-                             f"caused about {total:,.0f} {d.outcome}{share} (posterior mean; each channel's effect includes "
+                             f"caused about {num(total)} {d.outcome}{share} (posterior mean; each channel's effect includes "
                              "everything it does through other nodes).")
 
 
 def channel_points(d: ReportData) -> list[Point]:
+    _, doubtful = trusted_calibrating(d)
     pts = []
     for c in d.channels:
         roas = d.total(c)["roas"]
@@ -77,6 +127,8 @@ def channel_points(d: ReportData) -> list[Point]:
             text += f" It is saturating: the next unit returns only {fmt_ratio(mroas)}."
         else:
             text += f" The next unit returns {fmt_ratio(mroas)}."
+        if c in doubtful:
+            text += f" Distrust this number: {_conflict_clause(d, doubtful[c])}."
         pts.append(Point("Payback", text))
     return pts
 
@@ -93,10 +145,12 @@ def cannibalisation_points(d: ReportData) -> list[Point]:
 
 
 def evidence_points(d: ReportData) -> list[Point]:
-    cal = _calibrating(d)
-    on_exp, on_graph, unchecked = [], [], []
+    cal, doubtful = trusted_calibrating(d)
+    on_exp, on_graph, unchecked, contested = [], [], [], []
     for c in d.channels:
         ident = _channel_ident(d, c) or {}
+        if c in doubtful:
+            contested.append(f"{c}, because {_conflict_clause(d, doubtful[c])}")
         if c in cal:
             on_exp.append(f"{c} (" + "; ".join(f"{e['name']}, a {e['design']} measured on {' + '.join(e['measured'])}" for e in cal[c]) + ")")
         elif ident.get("identifiable"):
@@ -111,11 +165,13 @@ def evidence_points(d: ReportData) -> list[Point]:
         parts.append(f"Resting on the graph's assumptions only: {', '.join(on_graph)}; the declared edges must be right.")
     if unchecked:
         parts.append(f"Resting on untestable assumptions: {', '.join(unchecked)} (see below).")
+    if contested:
+        parts.append(f"Contested: {'; '.join(contested)}.")
     return [Point("Evidence", " ".join(parts))] if parts else []
 
 
 def identification_points(d: ReportData) -> list[Point]:
-    cal = _calibrating(d)
+    cal, doubtful = trusted_calibrating(d)
     pts = []
     for ident in d.identification["channels"]:
         if ident["identifiable"]:
@@ -123,7 +179,12 @@ def identification_points(d: ReportData) -> list[Point]:
         c = ident["treatment"]
         confs = ", ".join(ident.get("latent_confounders") or []) or "an unmeasured common cause"
         if c in cal:
-            tail = f"here the experiment{'s' if len(cal[c]) > 1 else ''} {', '.join(e['name'] for e in cal[c])} pin{'' if len(cal[c]) > 1 else 's'} it down."
+            tail = f"here the experiment{'s' if len(cal[c]) > 1 else ''} {_names(cal[c])} pin{'' if len(cal[c]) > 1 else 's'} it down."
+            if c in doubtful:
+                tail += f" But {_conflict_clause(d, doubtful[c])} (see What to distrust)."
+        elif c in doubtful:
+            tail = (f"{_conflict_clause(d, doubtful[c])}, so its number is unsettled: "
+                    "do not act on it until the conflict is explained.")
         else:
             tail = "no experiment calibrates it, so its number is a guess shaped by the priors: do not act on it alone."
         pts.append(Point("Not identified", f"{c}'s effect on {d.outcome} is not identified from observational data ({confs} drives both); {tail}"))
@@ -136,15 +197,29 @@ def validation_points(d: ReportData) -> list[Point]:
     if not d.validation:
         return [Point("Validation", "No experiments were given to the report, so nothing checks the model against an experiment it did not see.")]
     exps = d.validation["experiments"]
+    bad_names = conflicts(d)
     holdouts = [e for e in exps if not e.get("calibrated")]
+    cal_bad = [e for e in exps if e.get("calibrated") and e["name"] in bad_names]
+
+    def disagreement(e: Mapping[str, Any]) -> str:
+        return (f" {e['name']} does not agree: measured {num(e['measured'])} ± {num(e['measured_se'])}, predicted "
+                f"{num(e['predicted']['mean'])} (z = {e['z']:+.2f})")
+
     if not holdouts:
-        return [Point("Validation", f"All {len(exps)} experiments were used to calibrate the model, so agreement with them proves little; "
-                                    "keep the next experiment as a holdout.")]
-    bad = [e for e in holdouts if not e["consistent"]]
-    text = f"{len(holdouts) - len(bad)} of {len(holdouts)} experiments the model did not see agree with its prediction (|z| < 2)."
-    for e in bad:
-        text += (f" {e['name']} does not: measured {e['measured']:,.1f} ± {e['measured_se']:,.1f}, predicted {e['predicted']['mean']:,.1f} "
-                 f"(z = {e['z']:+.2f}); the graph or a prior around {e['name']}'s treatment may be wrong.")
+        n_ok = len(exps) - len(cal_bad)
+        text = (f"All {len(exps)} experiments were used to calibrate the model; {n_ok} of them agree with the fit, which is expected "
+                "and proves little. Keep the next experiment as a holdout.")
+    else:
+        bad = [e for e in holdouts if e["name"] in bad_names]
+        text = f"{len(holdouts) - len(bad)} of {len(holdouts)} experiments the model did not see agree with its prediction (|z| < 2)."
+        for e in bad:
+            text += disagreement(e) + f"; the graph or a prior around {e['name']}'s treatment may be wrong."
+    for e in cal_bad:
+        if inconsistent(e):
+            text += disagreement(e) + ", although it calibrates the model: the fit and the experiment fight, so the channel it measures is unsettled."
+        else:
+            text += (f" {e['name']} is matched in-sample (z = {e['z']:+.2f}) only because it calibrates the model; the rest of the model "
+                     "disagrees with it (see What to distrust).")
     return [Point("Validation", text)]
 
 
@@ -164,7 +239,7 @@ def next_experiment(d: ReportData) -> Point:
     Priority: a channel that is not identified and not calibrated; otherwise the
     uncalibrated channel with the widest ROAS HDI relative to its mean.
     """
-    cal = _calibrating(d)
+    cal, doubtful = trusted_calibrating(d)
     candidates = [c for c in d.channels if c not in cal] or list(d.channels)
     unidentified = [c for c in candidates if not (_channel_ident(d, c) or {}).get("identifiable", True)]
 
@@ -172,8 +247,11 @@ def next_experiment(d: ReportData) -> Point:
         r = d.total(c)["roas"]
         return (r["hdi_high"] - r["hdi_low"]) / max(abs(r["mean"]), 1e-9)
 
-    pick = unidentified[0] if unidentified else max(candidates, key=rel_width)
-    if unidentified:
+    contested = [c for c in candidates if c in doubtful]
+    pick = unidentified[0] if unidentified else (contested[0] if contested else max(candidates, key=rel_width))
+    if pick in doubtful:
+        why = f"{_conflict_clause(d, doubtful[pick])}; an independent test would settle which is right"
+    elif unidentified:
         why = "its effect is not identified from the data"
         if pick in cal:
             why += f" and rests on {', '.join(e['name'] for e in cal[pick])} alone; a second, independent test would check it"
@@ -190,30 +268,18 @@ def budget_point(d: ReportData) -> Point | None:
     cur_total = sum(d.scenarios[0]["current_allocation"].values())
     same = min(d.scenarios, key=lambda s: abs(s["budget"] - cur_total))
     gain = same["expected_outcome"]["mean"] - same["current_outcome"]["mean"]
-    moves = [f"{c} {same['current_allocation'][c]:,.0f} → {v:,.0f}" for c, v in same["allocation"].items()]
+    moves = [f"{c} {num(same['current_allocation'][c])} → {num(v)}" for c, v in same["allocation"].items()]
     base = same["current_outcome"]["mean"]
-    pct = f" ({gain / base:+.1%})" if base else ""
-    return Point("Budget", f"With the same budget of {same['budget']:,.0f} per period over the last {same['periods']} periods, "
-                           f"moving spend ({'; '.join(moves)}) would change expected {d.outcome} by about {gain:+,.0f}{pct}.")
-
-
-def convergence_point(d: ReportData) -> Point | None:
-    """Warn when the sampler did not converge (R-hat, divergences); note when effective draws are merely few."""
-    diags = d.summary.get("diagnostics", [])
-    bad = [x["node"] for x in diags if (x.get("r_hat_max") or 1.0) > 1.05 or x.get("divergences", 0) > 0]
-    if bad:
-        return Point("Warning", f"The sampler did not converge for {', '.join(bad)} (R-hat above 1.05 or divergences): every number "
-                                "here is provisional. Refit with more --tune/--draws (see the diagnostics table).")
-    few = [x["node"] for x in diags if x.get("warnings")]
-    if few:
-        return Point("Precision", f"The sampler converged but left few effective draws or a borderline R-hat for {', '.join(few)}: "
-                                  "the intervals are rough. Refit with more --draws/--chains for a final report.")
-    return None
+    head = f"With the same budget of {num(same['budget'])} per period over the last {same['periods']} periods, moving spend ({'; '.join(moves)})"
+    if base and abs(gain / base) < NEGLIGIBLE_CHANGE:
+        return Point("Budget", f"{head} would leave expected {d.outcome} as it is (within {pct(NEGLIGIBLE_CHANGE)}): the current split is close to the best.")
+    rel = f" ({signed_pct(gain / base)})" if base else ""
+    return Point("Budget", f"{head} would change expected {d.outcome} by about {signed(gain)}{rel}.")
 
 
 def narrative(d: ReportData) -> list[Point]:
     """The report's summary, in reading order."""
-    pts: list[Point] = [p for p in [convergence_point(d)] if p]
+    pts = distrust_points(d)
     pts.append(overview(d))
     pts += channel_points(d)
     pts += cannibalisation_points(d)

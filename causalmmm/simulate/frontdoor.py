@@ -68,16 +68,17 @@ def frontdoor_tv(seed: int) -> World:
     rng = np.random.default_rng(seed)
     T = N_WEEKS
     competitor = _ar1(rng, T, 0.85, 1.0)
-    flight = _flights(rng, T)  # TV runs in flights (a latent planning series; it causes only TV spend)
+    # TV runs in flights, and the team goes on air when the competitor does (and spends more when it is loud)
+    flight = _flights(rng, T) * ((competitor + rng.normal(0.0, 0.8, T)) > -0.5)
     social = np.where(rng.random(T) < 0.7, 15_000 * rng.uniform(0.7, 1.3, T), 1_500 * rng.uniform(0.5, 1.5, T))
     tv_ref = 30_000.0
     mechs = [
-        # in a flight, budgets answer the competitor (+25% per sd) with ±35% planning noise; off-flight, no TV
-        Mechanism("tv_spend", 0.0, 0.0, (Term("flight", tv_ref), Term("competitor", 7_500.0, modulator="flight"))),
+        # in a flight, budgets answer the competitor (+30% per sd) with ±35% planning noise; off-flight, no TV
+        Mechanism("tv_spend", 0.0, 0.0, (Term("flight", tv_ref), Term("competitor", 9_000.0, modulator="flight"))),
         # brand search also moves with news and word of mouth (independent of TV): the front door needs that variation
         Mechanism("brand_search", 2_000.0, 600.0, (_media("tv_spend", 3_000.0, tv_ref * float(flight.mean()), 0.5, 8),)),
         Mechanism("social_clicks", 400.0, 120.0, (_media("social_spend", 2_500.0, float(social.mean()), 0.3, 4),)),
-        Mechanism("sales", 8_000.0, 1_500.0, (Term("brand_search", 12.0), Term("social_clicks", 8.0), Term("competitor", -8_000.0))),
+        Mechanism("sales", 8_000.0, 1_500.0, (Term("brand_search", 12.0), Term("social_clicks", 8.0), Term("competitor", -12_000.0))),
     ]
     noise = {m.node: rng.normal(0.0, m.noise_sd, T) for m in mechs}
     noise["tv_spend"] = tv_ref * rng.uniform(-0.35, 0.35, T) * flight

@@ -9,13 +9,15 @@ little. Holdouts are the test.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
-from causalmmm.experiments.calibrate import check_calibratable, contrast
+from causalmmm.model.calibration import check_calibratable, contrast
 from causalmmm.experiments.schema import Experiment
+from causalmmm.fmt import interval, num
+from causalmmm.model_warnings import ranked, to_dicts
 from causalmmm.query.do import PosteriorSCM, Summary
 
 if TYPE_CHECKING:
@@ -71,6 +73,9 @@ class ValidationReport:
     loo: "LooResult | None" = None
     holdout: "HoldoutResult | None" = None
     diagnostics: "Diagnostics | None" = None
+    conflicts: Any = None  # ConflictReport: the calibrating experiments against the model without them
+    refutations: Any = None  # RefutationReport (validate --refute)
+    warnings: list = field(default_factory=list)  # ModelWarning items: what to distrust, most severe first
 
     def to_dict(self) -> dict[str, Any]:
         holdouts = [c for c in self.checks if not c.calibrated]
@@ -82,8 +87,9 @@ class ValidationReport:
                 "mean_abs_z_holdout": float(np.mean([abs(c.z) for c in holdouts])) if holdouts else None,
             },
             "skipped": self.skipped,
+            "warnings": to_dicts(self.warnings),
         }
-        for key in ("loo", "holdout", "diagnostics"):
+        for key in ("conflicts", "loo", "holdout", "diagnostics", "refutations"):
             part = getattr(self, key)
             if part is not None:
                 out[key] = part.to_dict()
@@ -94,15 +100,17 @@ class ValidationReport:
         for c in self.checks:
             label = "calibrating" if c.calibrated else c.use
             p = c.predicted
-            lines.append(f"{c.name:<29} {label:<12} {c.measured:>10,.1f} ± {c.measured_se:<9,.1f} {p.mean:>10,.1f} [{p.hdi_low:,.1f}, {p.hdi_high:,.1f}]"
+            lines.append(f"{c.name:<29} {label:<12} {num(c.measured):>10} ± {num(c.measured_se):<9} {num(p.mean):>10} {interval(p.hdi_low, p.hdi_high):<24}"
                          f"  {c.z:+6.2f}  {'consistent' if c.consistent else 'INCONSISTENT'}")
         s = self.to_dict()["summary"]
         lines.append(f"{s['n_consistent']}/{s['n']} consistent; holdouts {s['n_holdout_consistent']}/{s['n_holdout']} "
                      "(agreement with calibrating experiments is expected and proves little)")
         lines += [f"skipped: {m}" for m in self.skipped]
-        for part in (self.loo, self.holdout, self.diagnostics):
+        for part in (self.conflicts, self.loo, self.holdout, self.diagnostics, self.refutations):
             if part is not None:
                 lines += ["", part.to_text()]
+        if self.warnings:
+            lines += ["", f"{len(self.warnings)} warning(s):"] + [f"  {w.severity:<6} {w.to_text()}" for w in ranked(self.warnings)]
         return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from causalmmm.data import Dataset
 from causalmmm.errors import DataError
+from causalmmm.fmt import num, pct
 from causalmmm.model.equations import TimeFeatures, node_mean, params_from_flat
 from causalmmm.spec import ModelSpec
 from causalmmm.validation.residuals import PPC_PROB, noise_draws
@@ -104,8 +105,8 @@ class HoldoutResult:
                  "node              model MAE   MAPE    best naive              naive MAE   verdict"]
         for r in d["nodes"]:
             b = r["baselines"][r["best_baseline"]]
-            pct = "-" if r["mape"] is None else f"{100 * r['mape']:.1f}%"
-            lines.append(f"{r['node']:<17} {r['mae']:>9,.1f}  {pct:>6}   {r['best_baseline']:<22} {b['mae']:>9,.1f}   "
+            mape = "-" if r["mape"] is None else pct(r["mape"])
+            lines.append(f"{r['node']:<17} {num(r['mae']):>9}  {mape:>6}   {r['best_baseline']:<22} {num(b['mae']):>9}   "
                          f"{'beats naive' if r['beats_naive'] else 'DOES NOT beat naive'}")
         s = d["summary"]
         lines.append(f"{s['n_beats_naive']}/{s['n_nodes']} nodes beat the naive baselines")

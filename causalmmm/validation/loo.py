@@ -20,6 +20,7 @@ import numpy as np
 from causalmmm.data import Dataset
 from causalmmm.errors import ExperimentError
 from causalmmm.experiments.schema import Experiment
+from causalmmm.fmt import interval, num
 from causalmmm.query.do import PosteriorSCM, Summary
 from causalmmm.spec import ModelSpec
 from causalmmm.validation.experiments import Z_THRESHOLD, finite_draws, predict_experiment, z_score
@@ -68,9 +69,9 @@ class LooResult:
             p = c.predicted
             ins = "-" if c.in_sample_z is None else f"{c.in_sample_z:+.2f}"
             if p is None or c.z is None:
-                lines.append(f"{c.name:<29} {c.measured:>10,.1f} ± {c.measured_se:<9,.1f} no prediction: {c.note}")
+                lines.append(f"{c.name:<29} {num(c.measured):>10} ± {num(c.measured_se):<9} no prediction: {c.note}")
                 continue
-            lines.append(f"{c.name:<29} {c.measured:>10,.1f} ± {c.measured_se:<9,.1f} {p.mean:>10,.1f} [{p.hdi_low:,.1f}, {p.hdi_high:,.1f}]"
+            lines.append(f"{c.name:<29} {num(c.measured):>10} ± {num(c.measured_se):<9} {num(p.mean):>10} {interval(p.hdi_low, p.hdi_high):<24}"
                          f"  {c.z:+6.2f}  {ins:>10}  {'consistent' if c.consistent else 'INCONSISTENT'}")
         s = self.to_dict()["summary"]
         lines.append(f"{s['n_consistent']}/{s['n']} calibrating experiments consistent when left out")

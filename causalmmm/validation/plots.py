@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from causalmmm.fmt import num
 from causalmmm.validation.experiments import ValidationReport
 from causalmmm.validation.holdout import HoldoutResult
 
@@ -82,7 +83,7 @@ def plot_holdout(result: HoldoutResult) -> Figure:
         ax.axvspan(split, dates[-1], color="grey", alpha=0.08, lw=0)
         ax.axvline(split, color="grey", ls="--", lw=0.8)
         verdict = "beats naive" if m["beats_naive"] else "does not beat naive"
-        err = f"{m['mae']:,.0f}" if abs(m["mae"]) >= 1000 else f"{m['mae']:.3g}"
+        err = num(m["mae"])
         ax.set_title(f"{n.node}: hold-out MAE {err} ({verdict})", fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in axes[len(nodes):]:

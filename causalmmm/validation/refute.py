@@ -225,7 +225,7 @@ def _subset(data: Dataset, a: int, b: int) -> Dataset:
 
 
 def _blocks(spec: ModelSpec, experiments: Sequence[Any]) -> list[tuple[str, ...]]:
-    from causalmmm.experiments.calibrate import calibration_ties
+    from causalmmm.model.calibration import calibration_ties
     from causalmmm.model.fit import fit_blocks
 
     return fit_blocks(spec, calibration_ties(spec, list(experiments)) + [spec.latent_children(v) for v in spec.latents])
@@ -296,7 +296,7 @@ def _placebo(ref: PosteriorSCM, channel: str, config: Any, experiments: Sequence
 
 
 def _involved(spec: ModelSpec, e: Any) -> tuple[str, ...]:
-    from causalmmm.experiments.calibrate import involved_nodes
+    from causalmmm.model.calibration import involved_nodes
 
     return involved_nodes(spec, e)
 

@@ -23,6 +23,7 @@ import networkx as nx
 import numpy as np
 from scipy import stats
 
+from causalmmm.fmt import pct
 from causalmmm.query.do import PosteriorSCM
 
 ALPHA = 0.05
@@ -111,7 +112,7 @@ class NodeDiagnostics:
             out.append(f"{self.node}: residuals are autocorrelated (lag-1 {self.autocorrelation[0]:+.2f}, Ljung-Box p = "
                        f"{self.ljung_box_p:.1g}): a missing carry-over, seasonality or slow confounder")
         if not self.ppc_ok:
-            out.append(f"{self.node}: only {100 * self.ppc_coverage:.0f}% of observations inside the 94% predictive interval "
+            out.append(f"{self.node}: only {pct(self.ppc_coverage)} of observations inside the 94% predictive interval "
                        "(noise understated or outliers)")
         out += [f"{self.node}: {h.suggestion}" for h in self.hints]
         return out
@@ -133,7 +134,7 @@ class Diagnostics:
         lines = [f"residual diagnostics (lags 1..{self.max_lag}; PPC = share inside the 94% predictive interval)",
                  "node              lag-1 ac   Ljung-Box p   PPC coverage"]
         for n in self.nodes:
-            lines.append(f"{n.node:<17} {n.autocorrelation[0]:+8.2f}   {n.ljung_box_p:11.2g}   {100 * n.ppc_coverage:11.0f}%")
+            lines.append(f"{n.node:<17} {n.autocorrelation[0]:+8.2f}   {n.ljung_box_p:11.2g}   {pct(n.ppc_coverage):>12}")
         warnings = [m for n in self.nodes for m in n.messages()]
         lines += [f"warning: {m}" for m in warnings] or ["no residual warnings"]
         return "\n".join(lines)

@@ -11,6 +11,8 @@ import html
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from causalmmm.fmt import num, pct, signed
+
 
 @dataclass
 class Table:
@@ -32,16 +34,14 @@ class Table:
         return f'<table class="cm-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
-def fmt_num(x: float | None, digits: int = 0) -> str:
-    """Thousands separators; '–' for missing."""
-    if x is None:
-        return "–"
-    return f"{x:,.{digits}f}"
+def fmt_num(x: float | None) -> str:
+    """:func:`causalmmm.fmt.num` (significant digits at any scale); '–' for missing."""
+    return "–" if x is None else num(x)
 
 
-def fmt_interval(s: Mapping[str, float], digits: int = 2) -> str:
+def fmt_interval(s: Mapping[str, float]) -> str:
     """``mean [low, high]`` from a Summary dict."""
-    return f"{s['mean']:,.{digits}f} [{s['hdi_low']:,.{digits}f}, {s['hdi_high']:,.{digits}f}]"
+    return f"{num(s['mean'])} [{num(s['hdi_low'])}, {num(s['hdi_high'])}]"
 
 
 def effects_table(effects: Mapping[str, Any]) -> Table:
@@ -52,7 +52,7 @@ def effects_table(effects: Mapping[str, Any]) -> Table:
         ch = effects["channels"].get(row["treatment"], {})
         is_total = row["kind"] == "total"
         path = " → ".join(row["path"]) if row.get("path") else ("all paths" if is_total else "(rest)")
-        t.rows.append([row["treatment"], row["kind"], path, fmt_interval(row["roas"]), fmt_interval(row["contribution"], 0),
+        t.rows.append([row["treatment"], row["kind"], path, fmt_interval(row["roas"]), fmt_interval(row["contribution"]),
                        fmt_interval(ch["mroas"]) if is_total and "mroas" in ch else ""])
         t.row_classes.append("total" if is_total else "path")
     return t
@@ -75,7 +75,7 @@ def diagnostics_table(summary: Mapping[str, Any]) -> Table:
     t = Table(["node", "R-hat max", "ESS bulk min", "divergences", "warnings"], caption="Sampler diagnostics per node (R-hat < 1.01, ESS > 400 are good)")
     for d in summary.get("diagnostics", []):
         rh, ess = d.get("r_hat_max"), d.get("ess_bulk_min")
-        t.rows.append([d["node"], "–" if rh is None else f"{rh:.3f}", "–" if ess is None else f"{ess:,.0f}", d.get("divergences", 0),
+        t.rows.append([d["node"], "–" if rh is None else f"{rh:.3f}", "–" if ess is None else num(ess), d.get("divergences", 0),
                        "; ".join(d.get("warnings", [])) or "none"])
         t.row_classes.append("bad" if d.get("warnings") else "")
     return t
@@ -87,7 +87,7 @@ def residuals_table(residuals: Mapping[str, Any]) -> Table:
               caption=f"Residual diagnostics per node (lags 1..{residuals.get('max_lag', '?')})")
     for n in residuals.get("nodes", []):
         hints = "; ".join(h["suggestion"] for h in n.get("missing_edge_hints", []))
-        t.rows.append([n["node"], f"{n['autocorrelation'][0]:+.2f}", f"{n['ljung_box']['p_value']:.2g}", f"{n['ppc_coverage']:.0%}", hints or "none"])
+        t.rows.append([n["node"], f"{n['autocorrelation'][0]:+.2f}", f"{n['ljung_box']['p_value']:.2g}", pct(n['ppc_coverage']), hints or "none"])
         t.row_classes.append("bad" if n["autocorrelated"] or not n["ppc_ok"] or hints else "")
     return t
 
@@ -98,7 +98,7 @@ def validation_table(validation: Mapping[str, Any]) -> Table:
               caption="Experiments: what the model predicts for each one vs what was measured")
     for e in validation["experiments"]:
         use = "calibrating" if e.get("calibrated") else e["use"]
-        t.rows.append([e["name"], use, f"{e['measured']:,.1f} ± {e['measured_se']:,.1f}", fmt_interval(e["predicted"], 1),
+        t.rows.append([e["name"], use, f"{num(e['measured'])} ± {num(e['measured_se'])}", fmt_interval(e["predicted"]),
                        f"{e['z']:+.2f}", "consistent" if e["consistent"] else "INCONSISTENT"])
         t.row_classes.append("" if e["consistent"] else "bad")
     return t
@@ -111,10 +111,10 @@ def scenarios_table(scenarios: Sequence[Mapping[str, Any]]) -> Table:
               caption="Budget scenarios: the best split of each per-period budget (current split in the first row)")
     if scenarios:
         cur = scenarios[0]["current_allocation"]
-        t.rows.append([f"{sum(cur.values()):,.0f} (current)", *[fmt_num(cur[c]) for c in chans], "", ""])
+        t.rows.append([f"{num(sum(cur.values()))} (current)", *[fmt_num(cur[c]) for c in chans], "", ""])
         t.row_classes.append("total")
     for s in scenarios:
-        t.rows.append([fmt_num(s["budget"]), *[fmt_num(s["allocation"][c]) for c in chans], fmt_interval(s["expected_outcome"], 0),
+        t.rows.append([fmt_num(s["budget"]), *[fmt_num(s["allocation"][c]) for c in chans], fmt_interval(s["expected_outcome"]),
                        fmt_num(s["current_outcome"]["mean"]) if s["budget"] else ""])
         t.row_classes.append("")
     return t
@@ -125,15 +125,15 @@ def query_table(q: Mapping[str, Any]) -> Table:
     t = Table(["", f"Σ {q['outcome']} {q['start']}..{q['end']}", "94% HDI"], caption=f"do({', '.join(q.get('do', []))}), {q['mode']}")
     for key, label in (("baseline", "factual"), ("intervened", "intervened"), ("delta", "change")):
         s = q[key]
-        t.rows.append([label, fmt_num(s["mean"], 1), f"{s['hdi_low']:,.1f} .. {s['hdi_high']:,.1f}"])
+        t.rows.append([label, fmt_num(s["mean"]), f"{num(s['hdi_low'])} .. {num(s['hdi_high'])}"])
     return t
 
 
 def allocation_table(a: Mapping[str, Any]) -> Table:
     """One optimisation result (``Allocation.to_dict()``)."""
-    t = Table(["channel", "current per period", "optimal per period", "change"], caption=f"Budget {a['budget']:,.0f} per period over {a['periods']} periods")
+    t = Table(["channel", "current per period", "optimal per period", "change"], caption=f"Budget {num(a['budget'])} per period over {a['periods']} periods")
     for c, v in a["allocation"].items():
         cur = a["current_allocation"][c]
-        t.rows.append([c, fmt_num(cur), fmt_num(v), f"{v - cur:+,.0f}"])
-    t.rows.append(["expected outcome", fmt_num(a["current_outcome"]["mean"]), fmt_interval(a["expected_outcome"], 0), ""])
+        t.rows.append([c, fmt_num(cur), fmt_num(v), signed(v - cur)])
+    t.rows.append(["expected outcome", fmt_num(a["current_outcome"]["mean"]), fmt_interval(a["expected_outcome"]), ""])
     return t
