@@ -63,3 +63,17 @@ def test_no_import_cycle_between_packages():
 def test_model_layer_imports_neither_experiments_nor_query():
     g = package_graph()
     assert not ({"experiments", "query", "validation", "report", "api", "cli"} & set(g.successors("model")))
+
+
+def test_architecture_diagram_matches_the_imports():
+    """Every package imports only leaves and packages to its left in ARCHITECTURE.md's `layers:` line."""
+    text = (REPO / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    leaves = [w.strip() for w in text.split("leaves:", 1)[1].splitlines()[0].split("·")]
+    layers = [w.strip() for w in text.split("layers:", 1)[1].splitlines()[0].split("→")]
+    g = package_graph()
+    assert set(g.nodes) == set(leaves) | set(layers), "the diagram must list every package exactly once"
+    for i, pkg in enumerate(layers):
+        allowed = set(leaves) | set(layers[:i])
+        assert set(g.successors(pkg)) <= allowed, f"{pkg} imports {sorted(set(g.successors(pkg)) - allowed)} (right of it in the diagram)"
+    for leaf in leaves:
+        assert set(g.successors(leaf)) <= {"errors", "fmt"}, leaf

@@ -78,7 +78,7 @@ def frontdoor_tv(seed: int) -> World:
         # brand search also moves with news and word of mouth (independent of TV): the front door needs that variation
         Mechanism("brand_search", 2_000.0, 600.0, (_media("tv_spend", 3_000.0, tv_ref * float(flight.mean()), 0.5, 8),)),
         Mechanism("social_clicks", 400.0, 120.0, (_media("social_spend", 2_500.0, float(social.mean()), 0.3, 4),)),
-        Mechanism("sales", 8_000.0, 1_500.0, (Term("brand_search", 12.0), Term("social_clicks", 8.0), Term("competitor", -12_000.0))),
+        Mechanism("sales", 8_000.0, 1_500.0, (Term("brand_search", 12.0), Term("social_clicks", 8.0), Term("competitor", -7_000.0))),
     ]
     noise = {m.node: rng.normal(0.0, m.noise_sd, T) for m in mechs}
     noise["tv_spend"] = tv_ref * rng.uniform(-0.35, 0.35, T) * flight
