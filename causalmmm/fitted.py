@@ -33,32 +33,10 @@ DoSpec = Mapping[str, float | int | str | Mapping[str, float]]
 
 
 def interventions_from_dict(do: DoSpec) -> list[Intervention]:
-    """``{"ppc_spend": 0, "brand_spend": {"scale": 1.2}}`` → interventions (the CLI's ``--do`` parses to the same)."""
+    """``{"ppc_spend": 0, "brand_spend": {"scale": 1.2}}`` → interventions (the CLI's ``--do`` parses to the same type)."""
     if not isinstance(do, Mapping) or not do:
         raise QueryError("do must be a non-empty mapping node -> value", hint='e.g. do={"ppc_spend": 0} or {"brand_spend": {"scale": 1.2}}')
-    out = []
-    for node, value in do.items():
-        if isinstance(value, str) and value == "off":
-            out.append(Intervention(str(node), "set", 0.0))
-        elif isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("set", "scale"):
-            kind, v = next(iter(value.items()))
-            out.append(_checked(Intervention(str(node), kind, float(v))))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            out.append(_checked(Intervention(str(node), "set", float(value))))
-        else:
-            raise QueryError(f"do[{node!r}] = {value!r} is not an intervention",
-                             hint='use a number (set), {"set": v}, {"scale": f} or "off"')
-    return out
-
-
-def _checked(iv: Intervention) -> Intervention:
-    import math
-
-    if not math.isfinite(iv.value):
-        raise QueryError(f"do[{iv.node!r}] is not a finite number", hint="use a finite value, e.g. 5000")
-    if iv.kind == "scale" and iv.value < 0:
-        raise QueryError(f"do[{iv.node!r}] has a negative scale factor", hint="use a factor >= 0")
-    return iv
+    return [Intervention.parse(str(node), value, where=f"do[{node!r}]") for node, value in do.items()]
 
 
 class FittedModel:
@@ -141,7 +119,7 @@ class FittedModel:
 
         run = self.run
         exps = as_experiments(experiments, run.graph, run.data, seed=int(run.summary["settings"]["seed"]))
-        calibrated = {e["name"] for e in run.summary.get("experiments", []) if e.get("calibrated")}
+        calibrated = run.calibrated_experiments
         report = validate_experiments(self.scm, exps, calibrated=calibrated)
         # the experiments as the run used them: calibrating iff the run was calibrated by them
         as_run = [replace(e, use="calibrate" if e.name in calibrated else "holdout") for e in exps]

@@ -43,8 +43,8 @@ experiments:
 def test_parse_good_file_round_trips():
     exps = experiments_from_yaml(GOOD, "e.yaml")
     sb, geo = exps
-    assert sb.intervention == ("set", 0.0) and sb.measured == ("ppc_clicks", "seo_clicks") and sb.has_result
-    assert geo.intervention == ("scale", 0.5) and geo.measured == ("sales",) and not geo.has_result and geo.treated == ("geo_03", "geo_07")
+    assert tuple(sb.intervention) == ("set", 0.0) and sb.measured == ("ppc_clicks", "seo_clicks") and sb.has_result
+    assert tuple(geo.intervention) == ("scale", 0.5) and geo.measured == ("sales",) and not geo.has_result and geo.treated == ("geo_03", "geo_07")
     again = experiments_from_yaml(experiments_to_yaml(exps), "e2.yaml")
     assert [e.to_dict() for e in again] == [e.to_dict() for e in exps]
 

@@ -182,3 +182,24 @@ def test_nonfinite_draws_are_a_warning(graph, data):
     bad = dict(clean, **{param_name("sales", "sigma"): np.array([0.1, np.inf, 0.2])})
     (w,) = nonfinite_warnings(spec, bad)
     assert w.code == "nonfinite_draws" and w.where == "sales" and "without --fast" in w.fix
+
+
+def test_one_intervention_type_for_queries_experiments_and_the_simulator():
+    from causalmmm.errors import ExperimentError, QueryError
+    from causalmmm.experiments.schema import experiments_from_yaml
+    from causalmmm.fitted import interventions_from_dict
+    from causalmmm.intervention import Intervention
+    from causalmmm.query.do import parse_do
+    from causalmmm.simulate.world import normalise_intervention
+
+    q = parse_do("brand_spend*=1.2")
+    d = interventions_from_dict({"brand_spend": {"scale": 1.2}, "ppc_spend": 0})
+    s = normalise_intervention(("scale", 1.2), "brand_spend")
+    yml = "experiments:\n  - {name: e, design: lift, treatment: brand_spend, intervention: {scale: 1.2}, measured: sales,\n     start: 2022-01-03, end: 2022-02-28, estimate: 1.0, se: 0.5}\n"
+    (e,) = experiments_from_yaml(yml)
+    assert q == d[0] == s == e.intervention == Intervention("brand_spend", "scale", 1.2)
+    assert d[1] == Intervention.off("ppc_spend") and d[1].to_spec() == "off" and q.to_text() == "brand_spend*=1.2"
+    with pytest.raises(ExperimentError, match="intervention 'on' needs the spend level"):
+        experiments_from_yaml(yml.replace("{scale: 1.2}", "on"))
+    with pytest.raises(QueryError, match=r"do\['x'\]: intervention scale must be >= 0"):
+        interventions_from_dict({"x": {"scale": -1}})

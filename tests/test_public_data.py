@@ -110,7 +110,7 @@ def test_go_dark_experiments_are_unbiased_with_se_a_tenth_of_the_effect():
     for e in exps:
         assert e.estimate == truth[e.name] < 0  # intervened − factual: switching a channel off loses sales
         assert e.se == pytest.approx(0.1 * abs(e.estimate))
-        assert e.intervention == ("set", 0.0) and e.measured == ("y",) and e.use == "calibrate"
+        assert tuple(e.intervention) == ("set", 0.0) and e.measured == ("y",) and e.use == "calibrate"
     # switching x1 off everywhere recovers the whole effect: the counterfactual code agrees with the y01 column
     raw = pub.roas_raw()
     everywhere = np.ones(len(raw), dtype=bool)

@@ -292,7 +292,7 @@ def test_write_produces_contract_files(tmp_path):
     assert by["ppc_switchback"].design == "switchback" and by["ppc_switchback"].use == "calibrate"
     assert by["ppc_switchback"].measured == ("ppc_clicks", "seo_clicks") and by["ppc_switchback"].extra["raw_periods_per_period"] == 7
     assert by["brand_geo_dark"].design == "geo_lift" and by["brand_geo_dark"].treated and by["brand_geo_dark"].use == "calibrate"
-    assert by["social_lift"].has_result and by["ppc_go_dark"].use == "holdout" and by["ppc_go_dark"].intervention == ("set", 0.0)
+    assert by["social_lift"].has_result and by["ppc_go_dark"].use == "holdout" and tuple(by["ppc_go_dark"].intervention) == ("set", 0.0)
     for e in exps:
         if e.data:
             assert (tmp_path / e.data).exists()

@@ -18,6 +18,7 @@ import yaml
 
 from causalmmm.errors import ExperimentError
 from causalmmm.fileio import atomic_write_text, load_yaml_text, read_text
+from causalmmm.intervention import Intervention
 
 DESIGNS = ("lift", "geo_lift", "switchback", "pre_post")
 UNITS = ("per_period", "total")
@@ -34,7 +35,7 @@ class Experiment:
     name: str
     design: str
     treatment: str
-    intervention: tuple[str, float]  # ("set", v) | ("scale", f); "off" is ("set", 0.0)
+    intervention: Intervention  # on the treatment: set (off is set 0) or scale
     measured: tuple[str, ...]
     start: pd.Timestamp
     end: pd.Timestamp
@@ -57,10 +58,8 @@ class Experiment:
         return f"{self.source}: experiment {self.name!r}"
 
     def to_dict(self) -> dict[str, Any]:
-        kind, value = self.intervention
-        intervention: Any = "off" if (kind == "set" and value == 0.0) else {kind: value}
         d: dict[str, Any] = {
-            "name": self.name, "design": self.design, "treatment": self.treatment, "intervention": intervention,
+            "name": self.name, "design": self.design, "treatment": self.treatment, "intervention": self.intervention.to_spec(),
             "measured": list(self.measured) if len(self.measured) > 1 else self.measured[0],
             "start": str(self.start.date()), "end": str(self.end.date()),
         }
@@ -100,19 +99,6 @@ def _number(value: Any, key: str, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _err(f"{key} must be a number, got {value!r}", where, f"write {key}: followed by a plain number, e.g. {key}: 120.5")
     return float(value)
-
-
-def _intervention(value: Any, where: str) -> tuple[str, float]:
-    if value == "off" or value is False:  # YAML 1.1 reads a bare `off` as False
-        return ("set", 0.0)
-    if isinstance(value, dict) and len(value) == 1:
-        (kind, v), = value.items()
-        if kind in ("scale", "set"):
-            v = _number(v, f"intervention {kind}", where)
-            if kind == "scale" and v < 0:
-                raise _err(f"intervention scale must be >= 0, got {v:g}", where, "a scale multiplies spend: use {scale: 0.5} to halve it, or off")
-            return (kind, v)
-    raise _err(f"unknown intervention {value!r}", where, "use off, {scale: FACTOR} or {set: VALUE}")
 
 
 def parse_experiment(raw: Any, index: int, source: str, line: int | None = None) -> Experiment:
@@ -162,7 +148,7 @@ def parse_experiment(raw: Any, index: int, source: str, line: int | None = None)
     if not isinstance(treated, list):
         raise _err("treated must be a list of geo names", where, "e.g. treated: [geo_03, geo_07]")
     extra = {k: raw[k] for k in ("raw_periods_per_period", "geo_shares", "controls", "notes", "analysis") if k in raw}
-    return Experiment(name=name, design=design, treatment=str(raw["treatment"]), intervention=_intervention(raw.get("intervention", "off"), where),
+    return Experiment(name=name, design=design, treatment=str(raw["treatment"]), intervention=Intervention.parse(str(raw["treatment"]), raw.get("intervention", "off"), error=ExperimentError, where=where),
                       measured=measured, start=start, end=end, unit=unit, use=use, estimate=estimate, se=se,
                       data=None if data is None else str(data), treated=tuple(str(t) for t in treated), likelihood=likelihood,
                       extra=extra, source=source)

@@ -29,7 +29,7 @@ class Experiment(Protocol):
     name: str
     use: str
     treatment: str
-    intervention: tuple[str, float]
+    intervention: Intervention
     measured: tuple[str, ...]
     start: Any
     end: Any
@@ -44,8 +44,8 @@ class Experiment(Protocol):
 
 
 def intervention_of(e: Experiment) -> Intervention:
-    kind, value = e.intervention
-    return Intervention(e.treatment, kind, value)
+    """The experiment's intervention on its treatment (one :class:`Intervention` type everywhere)."""
+    return Intervention.parse(e.treatment, e.intervention)
 
 
 def involved_nodes(spec: ModelSpec, e: Experiment) -> tuple[str, ...]:

@@ -13,33 +13,15 @@ them over their observed distribution).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from causalmmm.intervention import Intervention
 from causalmmm.model.equations import node_mean
 from causalmmm.spec import ModelSpec
 
-
-@dataclass(frozen=True)
-class Intervention:
-    """``node = value`` ("set"), ``node *= factor`` ("scale") or a whole new series ("series"), in data units."""
-
-    node: str
-    kind: str
-    value: float = 0.0
-    series: np.ndarray | None = None
-
-    def apply(self, x: Any, mask: np.ndarray, scale: float, xp: Any = np) -> Any:
-        """Apply to a scaled series ``x`` (..., T) inside ``mask`` (numpy or pytensor)."""
-        if self.kind == "series":
-            new = np.asarray(self.series, dtype=float) / scale
-        elif self.kind == "set":
-            new = self.value / scale
-        else:
-            new = x * self.value
-        return xp.where(mask, new, x)
+__all__ = ["Intervention", "counterfactual_values"]
 
 
 def counterfactual_values(

@@ -205,7 +205,7 @@ class QueryResult:
     def to_dict(self) -> dict:
         return {
             "outcome": self.outcome, "mode": self.mode, "start": self.start, "end": self.end,
-            "do": [f"{iv.node}{'*=' if iv.kind == 'scale' else '='}{iv.value:g}" for iv in self.interventions],
+            "do": [iv.to_text() for iv in self.interventions],
             "delta": self.delta.to_dict(), "baseline": self.baseline.to_dict(), "intervened": self.intervened.to_dict(),
         }
 
@@ -216,7 +216,7 @@ class QueryResult:
 
     def to_text(self) -> str:
         d = self.delta
-        what = ", ".join(f"{iv.node}{'*=' if iv.kind == 'scale' else '='}{iv.value:g}" for iv in self.interventions)
+        what = ", ".join(iv.to_text() for iv in self.interventions)
         return (f"do({what}) over {self.start}..{self.end} ({self.mode}):\n"
                 f"  {self.outcome} total factual    {num(self.baseline.mean)}\n"
                 f"  {self.outcome} total intervened {num(self.intervened.mean)}\n"

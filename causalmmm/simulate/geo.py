@@ -34,10 +34,9 @@ def scale_mechanism(m: Mechanism, share: float) -> Mechanism:
                    season_amplitude=m.season_amplitude * share, terms=terms, multiplier=mult)
 
 
-def geo_intervention(value: Intervention | str, share: float) -> Intervention:
+def geo_intervention(value: Intervention | tuple[str, float] | str, share: float) -> Intervention:
     """The geo analogue of a national intervention: ``set v`` becomes ``set s_g · v``."""
-    kind, v = normalise_intervention(value)
-    return (kind, v * share) if kind == "set" else (kind, v)
+    return normalise_intervention(value).at_share(share)
 
 
 class GeoPanel:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from causalmmm.graph.causal_graph import CausalGraph
+from causalmmm.intervention import Intervention
 from causalmmm.transforms import adstock, saturate, shift
 
 
@@ -31,22 +32,41 @@ class Term:
     saturation_params: Mapping[str, float] = field(default_factory=dict)
     lag: int = 0
     ref: float = 1.0  # media input is divided by this reference level (the mean factual spend)
+    modulator: str | None = None  # another parent whose level scales the term: × modulator / modulator_ref
+    modulator_ref: float = 1.0
 
     @property
     def is_media(self) -> bool:
         return self.adstock != "none" or self.saturation != "none"
 
-    def value(self, x: np.ndarray) -> np.ndarray:
+    def value(self, x: np.ndarray, modulator: np.ndarray | None = None) -> np.ndarray:
         if self.is_media:
             z = adstock(x / self.ref, self.adstock, self.adstock_params, self.l_max, np)
             z = saturate(z, self.saturation, self.saturation_params, np)
-            return self.beta * shift(np.asarray(z).reshape(x.shape), self.lag, np, fill="zero")
-        return self.beta * shift(x, self.lag, np, fill="edge")
+            out = self.beta * shift(np.asarray(z).reshape(x.shape), self.lag, np, fill="zero")
+        else:
+            out = self.beta * shift(x, self.lag, np, fill="edge")
+        if self.modulator is not None:
+            if modulator is None:
+                raise ValueError(f"term {self.source!r} needs the series of its modulator {self.modulator!r}")
+            out = out * modulator / self.modulator_ref
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """The term's fields as plain values (modulator fields only when the term has one)."""
+        d = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in asdict(self).items()}
+        if self.modulator is None:
+            d.pop("modulator"), d.pop("modulator_ref")
+        return d
 
 
 @dataclass(frozen=True)
 class Mechanism:
-    """``y = intercept + Σ terms + season + noise``; optionally times ``(parent/ref)**elasticity``."""
+    """``y = intercept + Σ terms + season + trend·t + Σ_k fourier_k(t) + noise``; optionally times ``(parent/ref)**elasticity``.
+
+    ``trend`` is the slope per period (t = 0, 1, ...); ``fourier`` holds (sin, cos) amplitudes for
+    harmonics k = 1, 2, ... of a cycle of ``season_period`` periods.
+    """
 
     node: str
     intercept: float
@@ -54,14 +74,31 @@ class Mechanism:
     terms: tuple[Term, ...] = ()
     season_amplitude: float = 0.0
     multiplier: tuple[str, float, float] | None = None  # (parent, elasticity, ref): multiplicative effect
+    trend: float = 0.0
+    fourier: tuple[tuple[float, float], ...] = ()
+    season_period: float = 52.18
 
     @property
     def parents(self) -> tuple[str, ...]:
         extra = (self.multiplier[0],) if self.multiplier else ()
-        return tuple(t.source for t in self.terms) + extra
+        sources = tuple(t.source for t in self.terms)
+        mods = tuple(dict.fromkeys(t.modulator for t in self.terms if t.modulator is not None and t.modulator not in sources))
+        return sources + mods + extra
+
+    def baseline(self, n_periods: int) -> np.ndarray:
+        """The deterministic time terms: season_amplitude sine, trend and Fourier harmonics."""
+        t = np.arange(n_periods)
+        y = np.zeros(n_periods)
+        if self.season_amplitude:
+            y = y + self.season_amplitude * np.sin(2 * np.pi * t / 52.18)
+        if self.trend:
+            y = y + self.trend * t
+        for k, (a_sin, a_cos) in enumerate(self.fourier, start=1):
+            w = 2 * np.pi * k * t / self.season_period
+            y = y + a_sin * np.sin(w) + a_cos * np.cos(w)
+        return y
 
 
-Intervention = tuple[str, float]  # ("set", value) | ("scale", factor)
 
 
 class Params(dict):
@@ -74,23 +111,13 @@ class Params(dict):
         return self
 
 
-def normalise_intervention(value: Intervention | str) -> Intervention:
-    """``"off"`` → ("set", 0.0); ("set", v) / ("scale", f) pass through (checked)."""
-    if isinstance(value, str):
-        if value == "off":
-            return ("set", 0.0)
-        raise ValueError(f"unknown intervention {value!r}; use 'off', ('set', v) or ('scale', f)")
-    kind, v = tuple(value)
-    if kind not in ("set", "scale"):
-        raise ValueError(f"unknown intervention kind {kind!r}; use 'set' or 'scale'")
-    return (kind, float(v))
+def normalise_intervention(value: Intervention | tuple[str, float] | str, node: str = "") -> Intervention:
+    """``"off"``, ``("set", v)``, ``("scale", f)``, ``{"set": v}`` or an :class:`Intervention` → an Intervention."""
+    return Intervention.parse(node, value)
 
 
 def _apply(x: np.ndarray, iv: Intervention, mask: np.ndarray) -> np.ndarray:
-    kind, value = iv
-    out = x.copy()
-    out[mask] = value if kind == "set" else x[mask] * value
-    return out
+    return np.asarray(iv.apply(x, mask), dtype=float)
 
 
 class World:
@@ -117,6 +144,8 @@ class World:
         self.raw_files: dict[str, pd.DataFrame] = raw_files or {}
         self.experiment_truth: dict[str, Any] = {}
         self.geo_panel: Any = None  # a GeoPanel on the `geo` preset
+        self.misspec: dict[str, Any] = {}  # misspecification worlds: what differs from the defaults (truth.json "misspec")
+        self.undeclared: list[str] = []  # graph declarations the installed graph API could not take
 
     # ---------------------------------------------------------------- core
     @property
@@ -129,12 +158,11 @@ class World:
         return np.asarray((self.dates >= s) & (self.dates <= e))
 
     def mechanism_value(self, m: Mechanism, parents: Mapping[str, np.ndarray]) -> np.ndarray:
-        t = np.arange(self.n_periods)
         y = np.full(self.n_periods, m.intercept, dtype=float)
         for term in m.terms:
-            y = y + term.value(parents[term.source])
-        if m.season_amplitude:
-            y = y + m.season_amplitude * np.sin(2 * np.pi * t / 52.18)
+            y = y + term.value(parents[term.source], parents[term.modulator] if term.modulator is not None else None)
+        if m.season_amplitude or m.trend or m.fourier:
+            y = y + m.baseline(self.n_periods)
         if m.multiplier:
             p, elasticity, ref = m.multiplier
             y = y * (np.maximum(parents[p], 1e-9) / ref) ** elasticity
@@ -157,7 +185,7 @@ class World:
         if mask is None:
             mask = self.mask(start, end)
         mask = np.asarray(mask, dtype=bool)
-        ivs = {k: normalise_intervention(v) for k, v in interventions.items()}
+        ivs = {k: normalise_intervention(v, k) for k, v in interventions.items()}
         active = None if paths is None else {(p[i], p[i + 1]) for p in paths for i in range(len(p) - 1)}
         fact = getattr(self, "factual", None)
         values: dict[str, np.ndarray] = {}
@@ -216,10 +244,13 @@ class World:
     def params(self) -> Params:
         """True parameters per node: intercept, noise sd, seasonality, and per edge (term)
         beta, adstock kind/params/l_max, saturation kind/params, lag and reference level."""
-        return Params({n: {"intercept": m.intercept, "noise_sd": m.noise_sd, "season_amplitude": m.season_amplitude,
-                    "multiplier": list(m.multiplier) if m.multiplier else None,
-                    "terms": [{k: (dict(v) if isinstance(v, Mapping) else v) for k, v in asdict(t).items()} for t in m.terms]}
-                for n, m in self.mechanisms.items()})
+        out = Params()
+        for n, m in self.mechanisms.items():
+            out[n] = {"intercept": m.intercept, "noise_sd": m.noise_sd, "season_amplitude": m.season_amplitude,
+                      "multiplier": list(m.multiplier) if m.multiplier else None, "terms": [t.describe() for t in m.terms]}
+            if m.trend or m.fourier:  # only when used, so the older presets' truth.json is unchanged
+                out[n].update(trend=m.trend, fourier=[list(f) for f in m.fourier], season_period=m.season_period)
+        return out
 
     def counterfactual_series(self, outcome: str | None = None) -> dict[str, Any]:
         """The factual outcome and the outcome under do(channel = 0) for every period, per spend channel."""
@@ -239,6 +270,7 @@ class World:
             "latent": self.graph.latent_nodes,
             "counterfactual": self.counterfactual_series(),
             **({"geo": self.geo_panel.describe()} if getattr(self, "geo_panel", None) is not None else {}),
+            **({"misspec": {**self.misspec, "undeclared": self.undeclared}} if self.misspec else {}),
         }
 
     def write(self, directory: str | Any) -> list[str]:
