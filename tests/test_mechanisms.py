@@ -203,3 +203,13 @@ def test_one_intervention_type_for_queries_experiments_and_the_simulator():
         experiments_from_yaml(yml.replace("{scale: 1.2}", "on"))
     with pytest.raises(QueryError, match=r"do\['x'\]: intervention scale must be >= 0"):
         interventions_from_dict({"x": {"scale": -1}})
+
+
+def test_parameter_names_are_data():
+    from causalmmm.model.equations import ParamName, experiment_implied, experiment_term
+
+    for name in ("sales|sigma", "sales|ppc_clicks|beta", experiment_term("lift"), experiment_implied("lift")):
+        assert str(ParamName.parse(name)) == name
+    assert ParamName.parse("sales|ppc_clicks|beta") == ParamName("sales", "beta", "ppc_clicks")
+    assert ParamName.parse(experiment_implied("lift")).experiment == "lift" == ParamName.parse(experiment_term("lift")).experiment
+    assert ParamName.parse("sales|sigma").experiment is None

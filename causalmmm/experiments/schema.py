@@ -49,6 +49,10 @@ class Experiment:
     extra: Mapping[str, Any] = field(default_factory=dict)
     source: str = "<experiments>"
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.intervention, Intervention):  # ("set", v) pairs and "off" from code that builds experiments
+            object.__setattr__(self, "intervention", Intervention.parse(self.treatment, self.intervention, error=ExperimentError, where=self.where))
+
     @property
     def has_result(self) -> bool:
         return self.estimate is not None and self.se is not None

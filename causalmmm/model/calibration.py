@@ -16,7 +16,7 @@ import networkx as nx
 import numpy as np
 
 from causalmmm.errors import ExperimentError
-from causalmmm.model.equations import params_from_flat
+from causalmmm.model.equations import experiment_implied, experiment_term, params_from_flat
 from causalmmm.model.propagate import Intervention, counterfactual_values
 from causalmmm.spec import ModelSpec
 
@@ -114,8 +114,8 @@ def add_calibration_terms(spec: ModelSpec, data: Any, experiments: Sequence[Expe
             raise ExperimentError(f"its contrast needs nodes outside this fit block ({', '.join(sorted(missing))})", where=e.where)
         mask = data.window_mask(e.start, e.end, what=f"experiment {e.name!r} window")
         value = contrast(spec, params, fact, e, mask, features, pt)
-        name = f"experiment|{e.name}"
-        pm.Deterministic(f"{name}|implied", value)
+        name = experiment_term(e.name)
+        pm.Deterministic(experiment_implied(e.name), value)
         if e.likelihood == "student_t":
             pm.StudentT(name, nu=4.0, mu=value, sigma=e.se, observed=e.estimate)
         else:

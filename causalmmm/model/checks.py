@@ -20,7 +20,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from causalmmm.model.equations import param_name
+from causalmmm.model.equations import ParamName, param_name
 from causalmmm.fmt import num
 from causalmmm.model_warnings import ModelWarning
 from causalmmm.spec import EdgeSpec, ModelSpec
@@ -115,7 +115,8 @@ def nonfinite_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> list
     """Posterior draws that are inf or NaN (a Laplace approximation at a sign boundary, a diverged chain)."""
     out = []
     for node in spec.nodes:
-        bad = [name for name, v in draws.items() if name.split("|")[0] == node.name and not np.all(np.isfinite(np.asarray(v, dtype=float)))]
+        bad = [name for name, v in draws.items()
+               if ParamName.parse(name).owner == node.name and not np.all(np.isfinite(np.asarray(v, dtype=float)))]
         if bad:
             out.append(ModelWarning("nonfinite_draws", node.name, f"{len(bad)} parameter(s) have infinite or NaN draws ({', '.join(bad[:3])})",
                                     "refit without --fast (NUTS), or give these parameters tighter priors", "high"))

@@ -15,13 +15,59 @@ import numpy as np
 
 from causalmmm.spec import EdgeSpec, NodeSpec
 from causalmmm.transforms import adstock, saturate, shift
+from causalmmm.transforms.time import fourier as fourier_terms
 
 SEP = "|"
 
 
+EXPERIMENT = "experiment"
+
+
+@dataclass(frozen=True)
+class ParamName:
+    """A variable's name in the PyMC model and InferenceData, as data: ``owner|key`` or ``owner|source|key``.
+
+    ``owner`` is a node (or ``experiment`` for calibration terms, whose ``source`` is the experiment's
+    name); ``source`` is the parent of an edge parameter. :meth:`parse` is the only place a name is split.
+    """
+
+    owner: str
+    key: str
+    source: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.owner}{SEP}{self.source}{SEP}{self.key}" if self.source is not None else f"{self.owner}{SEP}{self.key}"
+
+    @classmethod
+    def parse(cls, name: str) -> "ParamName":
+        parts = str(name).split(SEP)
+        if len(parts) == 3:
+            return cls(parts[0], parts[2], parts[1])
+        if len(parts) == 2:
+            return cls(parts[0], parts[1])
+        return cls(parts[0], "")
+
+    @property
+    def experiment(self) -> str | None:
+        """The experiment a calibration variable belongs to (``experiment|NAME`` or ``experiment|NAME|implied``)."""
+        if self.owner != EXPERIMENT:
+            return None
+        return self.source if self.source is not None else self.key
+
+
 def param_name(node: str, key: str, source: str | None = None) -> str:
     """Variable name in the PyMC model and InferenceData: ``node|key`` or ``node|source|key``."""
-    return f"{node}{SEP}{source}{SEP}{key}" if source is not None else f"{node}{SEP}{key}"
+    return str(ParamName(node, key, source))
+
+
+def experiment_term(name: str) -> str:
+    """The observed calibration term of experiment ``name``."""
+    return str(ParamName(EXPERIMENT, name))
+
+
+def experiment_implied(name: str) -> str:
+    """The model-implied contrast of experiment ``name`` (a Deterministic, one value per draw)."""
+    return str(ParamName(EXPERIMENT, "implied", name))
 
 
 @dataclass(frozen=True)
@@ -37,12 +83,7 @@ class TimeFeatures:
 
     def fourier(self, order: int, period: float | None = None) -> np.ndarray:
         """(T, 2*order) matrix of sin/cos terms of a cycle of ``period`` periods (default: one year)."""
-        idx = np.arange(len(self.t), dtype=float)
-        cols = []
-        for k in range(1, order + 1):
-            w = 2 * np.pi * k * idx / (period or self.periods_per_year)
-            cols += [np.sin(w), np.cos(w)]
-        return np.column_stack(cols)
+        return fourier_terms(len(self.t), period or self.periods_per_year, order)
 
     def changepoint_basis(self, n_knots: int) -> np.ndarray:
         """(T, n_knots) hinge functions ``(t - s_j)+`` at knots evenly inside the data period (t in [0, 1])."""

@@ -24,7 +24,7 @@ from causalmmm.errors import FitError
 from causalmmm.model.build import build_model
 from causalmmm.model.calibration import calibration_ties, involved_nodes
 from causalmmm.model.checks import posterior_warnings
-from causalmmm.model.equations import SEP, param_name
+from causalmmm.model.equations import ParamName, param_name
 from causalmmm.spec import ModelSpec
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
@@ -163,7 +163,7 @@ def _diagnose(idata: az.InferenceData, nodes: Sequence[str], block: int, cfg: Sa
     post = idata.posterior
     out = []
     for node in nodes:
-        names = [v for v in post.data_vars if str(v).split(SEP)[0] == node]
+        names = [v for v in post.data_vars if ParamName.parse(str(v)).owner == node]
         if cfg.fast or cfg.chains < 2:
             rhat = ess_b = ess_t = None
         else:
@@ -189,12 +189,12 @@ def _split_by_block(idata: az.InferenceData, blocks: Sequence[tuple[str, ...]], 
     latent_owner = latent_owner or {}
 
     def owner(name: str) -> int | None:
-        parts = name.split(SEP)
         if name.endswith("__"):  # unconstrained copies some samplers store
             return None
-        if parts[0] == "experiment":
-            return exp_block.get(parts[1])
-        node = latent_owner.get(parts[0], parts[0])
+        pname = ParamName.parse(name)
+        if pname.experiment is not None:
+            return exp_block.get(pname.experiment)
+        node = latent_owner.get(pname.owner, pname.owner)
         return next((i for i, b in enumerate(blocks) if node in b), None)
 
     out = []

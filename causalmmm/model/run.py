@@ -56,6 +56,11 @@ class Run:
         return FitResult(self.blocks, self.idata, [], None, 0.0).posterior_draws()  # type: ignore[arg-type]
 
     @property
+    def calibrated_experiments(self) -> frozenset[str]:
+        """Names of the experiments this run was calibrated by (``summary.json["experiments"]``)."""
+        return frozenset(e["name"] for e in self.summary.get("experiments", []) if e.get("calibrated"))
+
+    @property
     def warnings(self) -> list[ModelWarning]:
         """What to distrust about this fit, most severe first (``summary.json["warnings"]``)."""
         return ranked(from_dicts(self.summary.get("warnings")))

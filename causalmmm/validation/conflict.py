@@ -46,6 +46,7 @@ from scipy import stats
 
 from causalmmm.experiments.schema import Experiment
 from causalmmm.fmt import num, signed
+from causalmmm.model.equations import experiment_implied
 from causalmmm.model_warnings import ModelWarning
 
 #: |z_loo| above this is a conflict.
@@ -73,7 +74,7 @@ LIKELY_CAUSES = (
 
 def implied_key(name: str) -> str:
     """The posterior variable holding experiment ``name``'s model-implied contrast."""
-    return f"experiment|{name}|implied"
+    return experiment_implied(name)
 
 
 @dataclass(frozen=True)
