@@ -28,6 +28,9 @@ from causalmmm.model.equations import ParamName, param_name
 from causalmmm.spec import ModelSpec
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
+#: Bulk ESS below this per chain is a convergence warning (Vehtari et al. 2021: at least 100 per chain, so that
+#: R-hat and the ESS estimates themselves are reliable); 400 for 4 chains, 200 for the default 2.
+MIN_ESS_PER_CHAIN = 100
 
 
 def fit_blocks(spec: ModelSpec, ties: Iterable[Iterable[str]] = ()) -> list[tuple[str, ...]]:
@@ -174,8 +177,8 @@ def _diagnose(idata: az.InferenceData, nodes: Sequence[str], block: int, cfg: Sa
         warns = []
         if rhat is not None and rhat > 1.01:
             warns.append(f"{node}: R-hat {rhat:.3f} > 1.01; run more --tune/--draws, or tighten this node's priors")
-        if ess_b is not None and ess_b < 400:
-            warns.append(f"{node}: bulk ESS {ess_b:.0f} < 400; increase --draws or --chains")
+        if ess_b is not None and ess_b < MIN_ESS_PER_CHAIN * cfg.chains:
+            warns.append(f"{node}: bulk ESS {ess_b:.0f} < {MIN_ESS_PER_CHAIN * cfg.chains} ({MIN_ESS_PER_CHAIN} per chain); increase --draws or --chains")
         if divergences and divergence_scope and node == nodes[0]:
             warns.append(f"{divergences} divergent transitions in {divergence_scope}; check the nodes with the worst R-hat/ESS, "
                          "give their saturation parameters tighter priors, or refit with --sampler pymc")
