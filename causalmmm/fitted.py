@@ -241,11 +241,36 @@ def fit(graph: CausalGraph | str | Path, data: Dataset | pd.DataFrame | str | Pa
     config = SamplerConfig(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed, fast=fast)
     result = fit_model(spec, ds, config, experiments=exps, progress=progress)
     conflicts = experiment_conflicts(result.posterior_draws(), exps)
-    result.warnings = list(result.warnings) + conflicts.warnings()
+    scm = PosteriorSCM(spec, ds, result.posterior_draws(), tuple(g.spend_nodes))
+    result.warnings = list(result.warnings) + conflicts.warnings() + misfit_warnings(scm)
     extra = {"experiments": [{"name": e.name, "use": e.use, "design": e.design, "treatment": e.treatment,
                               "measured": list(e.measured), "calibrated": e.use == "calibrate"} for e in exps],
              "experiment_conflicts": conflicts.to_dict()}
     return FittedModel(make_run(g, spec, ds, result, extra=extra))
+
+
+#: A fit-time misfit warning needs strong evidence (validate's diagnostics use p < 0.05 and show every hint):
+#: residual autocorrelation with Ljung-Box p below this and |lag-1 autocorrelation| at least MISFIT_AC.
+MISFIT_P = 0.001
+MISFIT_AC = 0.3
+
+
+def misfit_warnings(scm: PosteriorSCM) -> list[ModelWarning]:
+    """``residual_autocorrelation``: a node's residuals keep a slow component the equation misses (a season,
+    a trend, carry-over beyond ``l_max``, a missing parent); its effects are then less certain than the HDI says."""
+    from causalmmm.validation import diagnose_residuals
+
+    out = []
+    for n in diagnose_residuals(scm).nodes:
+        ac1 = float(n.autocorrelation[0])
+        if n.ljung_box_p < MISFIT_P and abs(ac1) >= MISFIT_AC:
+            out.append(ModelWarning(
+                "residual_autocorrelation", n.node,
+                f"the residuals of {n.node}'s equation are autocorrelated (lag-1 {ac1:+.2f}, Ljung-Box p = {n.ljung_box_p:.1g}): "
+                "a slow component is missing, so intervals on effects through this node are too narrow",
+                f"declare trend/seasonality on {n.node}, a longer l_max on its spend edges, or the missing parent "
+                "(`causalmmm validate` lists candidate edges)", "medium"))
+    return out
 
 
 def load(directory: str | Path) -> FittedModel:

@@ -213,3 +213,38 @@ def test_parameter_names_are_data():
     assert ParamName.parse("sales|ppc_clicks|beta") == ParamName("sales", "beta", "ppc_clicks")
     assert ParamName.parse(experiment_implied("lift")).experiment == "lift" == ParamName.parse(experiment_term("lift")).experiment
     assert ParamName.parse("sales|sigma").experiment is None
+
+
+def test_residual_autocorrelation_warns_on_a_missing_slow_component(graph, data):
+    """Fixed draws: sales carries a strong AR(1) component the equation lacks -> warned; white noise -> quiet."""
+    from causalmmm.fitted import misfit_warnings
+    from causalmmm.query.do import PosteriorSCM
+
+    spec = build_spec(graph, data)
+    rng = np.random.default_rng(3)
+    draws = {}
+    for n in spec.nodes:
+        draws[param_name(n.name, "intercept")] = np.full(50, 1.0)
+        draws[param_name(n.name, "sigma")] = np.full(50, 0.2)
+        for e in n.edges:
+            for k in e.param_names:
+                draws[param_name(n.name, k, e.source)] = np.full(50, 0.0 if k == "beta" else 0.5)
+        if n.trend != "none":
+            draws[param_name(n.name, "trend")] = np.zeros(50)
+        if n.trend == "piecewise":
+            draws[param_name(n.name, "changepoint")] = np.zeros((50, n.changepoints))
+        if n.seasonality:
+            draws[param_name(n.name, "season")] = np.zeros((50, 2 * n.seasonality))
+    frame = data.frame.reset_index()
+    white = frame.copy()
+    for n in ("clicks", "sales"):
+        white[n] = 100.0 * (1 + 0.2 * rng.standard_normal(len(frame)))
+    slow = white.copy()
+    ar = np.zeros(len(frame))
+    for t in range(1, len(frame)):
+        ar[t] = 0.9 * ar[t - 1] + rng.normal(0, 0.1)
+    slow["sales"] = 100.0 * (1 + ar)
+    quiet = misfit_warnings(PosteriorSCM(spec, load_data(white).validate_against(graph), draws))
+    loud = misfit_warnings(PosteriorSCM(spec, load_data(slow).validate_against(graph), draws))
+    assert quiet == []
+    assert [w.where for w in loud] == ["sales"] and loud[0].code == "residual_autocorrelation"
