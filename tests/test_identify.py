@@ -103,18 +103,26 @@ def test_sets_valid_and_minimal_by_independent_check(case: Case, treatment: str)
 
 
 @pytest.mark.parametrize(("case", "treatment"), PAIRS, ids=IDS)
-def test_non_identifiable_cases_explain_themselves(case: Case, treatment: str):
+def test_every_verdict_explains_itself(case: Case, treatment: str):
     graph = case.build()
     ch = identify(graph, [treatment]).channel(treatment)
-    if ch.identifiable:
-        return
-    assert ch.adjustment_set is None
-    assert ch.latent_confounders and all(not graph.is_observed(n) for n in ch.latent_confounders)
-    for n in ch.latent_confounders:
-        assert f"{n} is latent" in ch.reason or f"{n} are latent" in ch.reason or n in ch.reason
-    assert ch.open_path and ch.open_path in ch.reason
-    assert any(f"measured on {graph.outcome}" in e for e in ch.experiments_that_identify)
-    assert not is_identifiable(graph, treatment)
+    assert ch.identifiable is is_identifiable(graph, treatment)
+    assert ch.reason
+    if ch.identifiable:  # the criterion names the set that identifies it, and the formula is of the do-query
+        assert ch.criterion in ("no causal path", "backdoor", "frontdoor", "do-calculus"), ch.criterion
+        if ch.criterion == "backdoor":
+            assert ch.adjustment_set is not None
+        if ch.criterion in ("frontdoor", "do-calculus"):
+            assert ch.adjustment_set is None and ch.open_path and ch.open_path in ch.reason
+        assert (ch.frontdoor_set is not None) is (ch.criterion == "frontdoor")
+        assert ch.formula.startswith(f"P({graph.outcome} | do({treatment}))") or ch.criterion == "do-calculus"
+    else:
+        assert ch.criterion is None and ch.frontdoor_set is None and ch.adjustment_set is None
+        assert ch.latent_confounders and all(not graph.is_observed(n) for n in ch.latent_confounders)
+        for n in ch.latent_confounders:
+            assert f"{n} is latent" in ch.reason or f"{n} are latent" in ch.reason or n in ch.reason
+        assert ch.open_path and ch.open_path in ch.reason
+        assert any(f"measured on {graph.outcome}" in e for e in ch.experiments_that_identify)
 
 
 def test_mbias_never_conditions_on_the_collider():

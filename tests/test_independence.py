@@ -109,3 +109,27 @@ def test_errors_are_one_line(search):
     assert "\n" not in str(e.value)
     with pytest.raises(GraphError):
         check_implied_independences("graph.dot", search.data)
+
+
+def test_spend_features_are_geometric_adstock_and_edge_filled_lags():
+    """A conditioning spend node enters as itself, a normalised geometric carry-over at each basis rate
+    (written out here as a convolution) and those columns lagged (first value repeated)."""
+    from causalmmm.graph import CausalGraph
+    from causalmmm.graph.independence import ADSTOCK_BASIS, _node_features
+
+    g = (CausalGraph("f").add_node("tv", "spend").add_node("visits", "mediator").add_node("sales", "outcome")
+         .add_edge("tv", "visits", adstock="geometric", saturation="none", l_max=5, lag=2).add_edge("visits", "sales"))
+    x = np.random.default_rng(3).gamma(2.0, 1.0, 30)
+    cols = _node_features(g, "tv", x)
+
+    def carry(a: float) -> np.ndarray:
+        w = a ** np.arange(5)
+        return np.convolve(x, w / w.sum())[:30]
+
+    def lagged(v: np.ndarray) -> np.ndarray:
+        return np.concatenate([[v[0], v[0]], v[:-2]])
+
+    want = [x, lagged(x)] + [carry(a) for a in ADSTOCK_BASIS] + [lagged(carry(a)) for a in ADSTOCK_BASIS]
+    assert len(cols) == len(want) == 8
+    for got, ref in zip(cols, want):
+        np.testing.assert_allclose(got, ref, rtol=1e-12)

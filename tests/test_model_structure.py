@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 import pytest
@@ -127,7 +128,10 @@ def test_latent_factor_mode_structure(example_graph, random_frame):
     assert ModelSpec.from_dict(spec.to_dict()) == spec
     assert "shared latent factor" in spec.to_text()
     model = build_model(spec, data)
-    assert model["demand|z"].type.shape == (spec.n_periods,) or model["demand|z"].ndim == 1
+    z = pm.draw(model["demand|z"], draws=3, random_seed=0)  # prior draws of the factor series: no sampler
+    assert z.shape == (3, spec.n_periods)
+    np.testing.assert_allclose(z.mean(axis=1), 0.0, atol=1e-12)  # standardised in every draw
+    np.testing.assert_allclose((z**2).mean(axis=1), 1.0, rtol=1e-12)
     blocks = fit_blocks(spec, [spec.latent_children("demand")])
     assert any(set(spec.latent_children("demand")) <= set(b) for b in blocks)
     with pytest.raises(SpecError, match="unknown latent handling"):
@@ -182,3 +186,27 @@ def test_adstock_on_data_in_a_graph_equals_the_numpy_twin(kind: str, params: dic
     vec = {k: pt.vector(k) for k in params}
     out_b = pytensor.function(list(vec.values()), adstock(pt.as_tensor_variable(x), kind, vec, 8, pt))(*batched.values())
     np.testing.assert_allclose(out_b, adstock(np.broadcast_to(x, (2, 40)), kind, batched, 8, np), rtol=1e-10)
+
+
+def test_seasonality_terms_are_the_shared_time_helper():
+    """The model's Fourier terms are transforms.time.fourier (the one definition the graph layer uses too)."""
+    from causalmmm.model.equations import TimeFeatures
+    from causalmmm.transforms.time import fourier, trend_and_fourier
+
+    f = TimeFeatures.for_periods(9, 4.0).fourier(2)
+    assert f.shape == (9, 4)
+    np.testing.assert_allclose(f[1], [1.0, 0.0, 0.0, -1.0], atol=1e-12)  # t=1 of a 4-period cycle: sin π/2, cos π/2, sin π, cos π
+    np.testing.assert_array_equal(f, fourier(9, 4.0, 2))
+    np.testing.assert_array_equal(TimeFeatures.for_periods(9, 4.0).fourier(1, period=3.0), fourier(9, 3.0, 1))
+    tf = trend_and_fourier(9, 4.0, 2)
+    np.testing.assert_array_equal(tf[:, 0], np.linspace(0.0, 1.0, 9))
+    np.testing.assert_array_equal(tf[:, 1:], f)
+
+
+def test_run_names_the_experiments_it_was_calibrated_by():
+    from causalmmm.model.run import Run
+
+    summary = {"experiments": [{"name": "a", "calibrated": True}, {"name": "b", "calibrated": False}, {"name": "c", "calibrated": True}]}
+    run = Run(None, None, None, None, [], [], summary)  # type: ignore[arg-type]
+    assert run.calibrated_experiments == frozenset({"a", "c"})
+    assert Run(None, None, None, None, [], [], {}).calibrated_experiments == frozenset()  # type: ignore[arg-type]

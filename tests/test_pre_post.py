@@ -23,6 +23,7 @@ def world_dir(tmp_path_factory):
     return w, d
 
 
+@pytest.mark.slow  # CausalPy samples the interrupted time series with NUTS
 def test_its_recovers_a_national_go_dark(world_dir):
     w, d = world_dir
     e = next(x for x in load_experiments(d / "experiments.yaml") if x.name == "ppc_pre_post")

@@ -19,11 +19,11 @@ import yaml
 from causalmmm.errors import ExperimentError
 from causalmmm.fileio import atomic_write_text, load_yaml_text, read_text
 from causalmmm.intervention import Intervention
+from causalmmm.spec import LIKELIHOODS
 
 DESIGNS = ("lift", "geo_lift", "switchback", "pre_post")
 UNITS = ("per_period", "total")
 USES = ("calibrate", "holdout")
-LIKELIHOODS = ("normal", "student_t")
 _KNOWN = {"name", "design", "treatment", "intervention", "measured", "start", "end", "estimate", "se", "unit", "use", "data",
           "treated", "likelihood", "raw_periods_per_period", "geo_shares", "controls", "notes", "analysis"}
 

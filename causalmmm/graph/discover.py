@@ -30,6 +30,7 @@ import pandas as pd
 
 from causalmmm.errors import DataError, GraphError
 from causalmmm.graph.causal_graph import ROLE_TIER, ROLES, CausalGraph
+from causalmmm.transforms.time import trend_and_fourier
 
 METHODS: tuple[str, ...] = ("pc", "fci", "ges", "boss", "exact")
 TRANSFORMS: tuple[str, ...] = ("none", "diff", "detrend")
@@ -98,16 +99,6 @@ def as_frame(data: Any) -> pd.DataFrame:
     raise DataError(f"expected a Dataset or a pandas DataFrame, got {type(data).__name__}", hint="load it with causalmmm.data.load_data(path)")
 
 
-def time_features(n: int, periods_per_year: float = 52.18, order: int = 2) -> np.ndarray:
-    """(n, 1 + 2*order): a linear trend and yearly Fourier terms."""
-    t = np.arange(n, dtype=float)
-    cols = [t / max(n - 1, 1)]
-    for k in range(1, order + 1):
-        w = 2 * np.pi * k * t / periods_per_year
-        cols += [np.sin(w), np.cos(w)]
-    return np.column_stack(cols)
-
-
 def periods_per_year(frame: pd.DataFrame) -> float:
     if len(frame.index) > 1 and isinstance(frame.index, pd.DatetimeIndex):
         days = (frame.index[1] - frame.index[0]).total_seconds() / 86400.0
@@ -122,7 +113,7 @@ def preprocess(frame: pd.DataFrame, transform: str) -> np.ndarray:
     if transform == "diff":
         x = np.diff(x, axis=0)
     elif transform == "detrend":
-        f = np.column_stack([np.ones(len(x)), time_features(len(x), periods_per_year(frame))])
+        f = np.column_stack([np.ones(len(x)), trend_and_fourier(len(x), periods_per_year(frame))])
         beta, *_ = np.linalg.lstsq(f, x, rcond=None)
         x = x - f @ beta
     elif transform != "none":

@@ -37,6 +37,8 @@ import numpy as np
 
 from causalmmm.errors import DataError, GraphError
 from causalmmm.graph.causal_graph import CausalGraph
+from causalmmm.transforms import adstock, shift
+from causalmmm.transforms.time import autocorrelations, trend_and_fourier
 
 TEST_METHODS: tuple[str, ...] = ("auto", "linear", "spline", "kci")
 CORRECTIONS: tuple[str, ...] = ("holm", "bh")
@@ -72,9 +74,7 @@ class Implication:
 
 def implied_independences(graph: CausalGraph, max_conditioning: int | None = None) -> tuple[list[Implication], list[tuple[str, str]]]:
     """Implications among observed nodes, and the non-adjacent pairs no observed set separates."""
-    g = nx.DiGraph()
-    g.add_nodes_from(graph.nodes)
-    g.add_edges_from(graph.edges)
+    g = graph.to_networkx()
     observed = graph.observed_nodes
     order = {n: i for i, n in enumerate(graph.topological_order())}
     obs_sorted = sorted(observed, key=lambda n: order[n])
@@ -101,41 +101,20 @@ def implied_independences(graph: CausalGraph, max_conditioning: int | None = Non
 
 
 # --------------------------------------------------------------------------- features
-def _shift(x: np.ndarray, lag: int) -> np.ndarray:
-    if lag == 0:
-        return x
-    return np.concatenate([np.full(lag, x[0]), x[:-lag]])
-
-
-def _geometric(x: np.ndarray, alpha: float, l_max: int) -> np.ndarray:
-    w = alpha ** np.arange(l_max)
-    w = w / w.sum()
-    return np.convolve(x, w)[: len(x)]
-
-
 def _node_features(graph: CausalGraph, node: str, x: np.ndarray) -> list[np.ndarray]:
     """Columns standing for a conditioning node: itself, its lagged copies, its adstock basis."""
     cols = [x]
     outs = [graph.edge(node, c) for c in graph.children(node)]
     for lag in sorted({e.lag for e in outs if e.lag > 0}):
-        cols.append(_shift(x, lag))
+        cols.append(shift(x, lag, np, fill="edge"))
     media = [e for e in outs if e.adstock != "none"]
     if media:
         l_max = max(e.l_max for e in media)
-        for a in ADSTOCK_BASIS:
-            if l_max > 1:
-                cols.append(_geometric(x, a, l_max))
+        basis = list(adstock(x, "geometric", {"alpha": np.asarray(ADSTOCK_BASIS)}, l_max, np))  # one row per decay rate
+        if l_max > 1:
+            cols += basis
         for lag in sorted({e.lag for e in media if e.lag > 0}):
-            cols += [_shift(_geometric(x, a, l_max), lag) for a in ADSTOCK_BASIS]
-    return cols
-
-
-def _time_features(n: int, periods_per_year: float) -> list[np.ndarray]:
-    t = np.arange(n, dtype=float)
-    cols = [t / max(n - 1, 1)]
-    for k in (1, 2):
-        w = 2 * np.pi * k * t / periods_per_year
-        cols += [np.sin(w), np.cos(w)]
+            cols += [shift(b, lag, np, fill="edge") for b in basis]
     return cols
 
 
@@ -161,19 +140,11 @@ def _residual(y: np.ndarray, design: np.ndarray) -> np.ndarray:
     return y - design @ beta
 
 
-def _acf(r: np.ndarray, max_lag: int) -> np.ndarray:
-    r = r - r.mean()
-    denom = float(r @ r)
-    if denom == 0:
-        return np.zeros(max_lag)
-    return np.array([float(r[:-k] @ r[k:]) / denom for k in range(1, max_lag + 1)])
-
-
 def effective_sample_size(rx: np.ndarray, ry: np.ndarray) -> float:
     """Pyper & Peterman (1998): ``1/n_eff = 1/n + (2/n) Σ_j (n-j)/n ρx(j) ρy(j)``, j ≤ n/5."""
     n = len(rx)
     k = max(1, n // 5)
-    ax, ay = _acf(rx, k), _acf(ry, k)
+    ax, ay = autocorrelations(rx, k), autocorrelations(ry, k)
     j = np.arange(1, k + 1)
     inv = 1.0 / n + (2.0 / n) * float(np.sum((n - j) / n * ax * ay))
     return float(np.clip(1.0 / max(inv, 1e-12), 3.0, n))
@@ -322,7 +293,7 @@ def check_implied_independences(
         raise DataError(f"only {n} periods", hint="testing independences needs at least 20 periods")
     implications, untestable = implied_independences(graph, max_conditioning)
     ppy = periods_per_year(frame)
-    base = _time_features(n, ppy) if time_controls else []
+    base = list(trend_and_fourier(n, ppy).T) if time_controls else []
     warnings: list[str] = []
     used_method = method
     for imp in implications:

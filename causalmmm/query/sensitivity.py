@@ -108,7 +108,7 @@ def _interpretation(channel: str, link: Mapping[str, Any]) -> str:
 
 def channel_sensitivity(scm: PosteriorSCM, channel: str) -> dict[str, Any]:
     """Robustness values of ``channel``'s first-stage edges; the weakest link is the channel's summary."""
-    firsts = [n for n in scm.spec.nodes if channel in n.parents]
+    firsts = [n for n in scm.spec.nodes if channel in n.causes]
     if not firsts:
         raise QueryError(f"channel {channel!r} is not a parent of any modelled node",
                          hint=f"spend nodes with an edge: {', '.join(sorted({e.source for n in scm.spec.nodes for e in n.edges if e.is_media}))}")
@@ -124,7 +124,7 @@ def sensitivity(scm: PosteriorSCM, channels: list[str] | None = None) -> dict[st
     from causalmmm.query.effects import _spend_channels
 
     chans = list(channels) if channels is not None else _spend_channels(scm)
-    return {c: channel_sensitivity(scm, c) for c in chans if any(c in n.parents for n in scm.spec.nodes)}
+    return {c: channel_sensitivity(scm, c) for c in chans if any(c in n.causes for n in scm.spec.nodes)}
 
 
 def sensitivity_warnings(result: Mapping[str, Mapping[str, Any]], threshold: float = WEAK_RV) -> list[ModelWarning]:

@@ -114,7 +114,7 @@ def collect(run: Any, experiments: Sequence[Any] | None = None, *, max_draws: in
     validation, vreport = None, None
     if experiments:
         say("report: validation against experiments")
-        calibrated = {e["name"] for e in run.summary.get("experiments", []) if e.get("calibrated")}
+        calibrated = run.calibrated_experiments
         vreport = validate_experiments(scm, experiments, calibrated=calibrated)
         validation = vreport.to_dict()
     dates = scm.data.dates

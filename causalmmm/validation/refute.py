@@ -234,7 +234,7 @@ def _blocks(spec: ModelSpec, experiments: Sequence[Any]) -> list[tuple[str, ...]
 def restrict_spec(spec: ModelSpec, keep: set[str]) -> ModelSpec:
     """The spec with only the modelled nodes in ``keep`` (whole fit blocks), for a partial refit."""
     nodes = tuple(n for n in spec.nodes if n.name in keep)
-    latents = tuple(v for v in spec.latents if any(v in n.parents for n in nodes))
+    latents = tuple(v for v in spec.latents if any(v in n.causes for n in nodes))
     return replace(spec, nodes=nodes, latents=latents)
 
 
@@ -279,7 +279,7 @@ def _placebo(ref: PosteriorSCM, channel: str, config: Any, experiments: Sequence
     if config.fast:  # Laplace cannot represent a coefficient piled up at a sign boundary (inf draws): free the placebo's sign
         spec = free_sign(spec, channel)
     exps = [e for e in experiments if e.treatment != channel]
-    affected = {n.name for n in spec.nodes if channel in n.parents or n.name == channel}
+    affected = {n.name for n in spec.nodes if channel in n.parents or n.name == channel}  # every equation that reads the column
     keep = {n for b in _blocks(spec, exps) if affected & set(b) for n in b}
     sub = restrict_spec(spec, keep)
     placebo = _with_column(data, channel, placebo_series(data.column(channel), rng, method, block))
@@ -380,7 +380,7 @@ def refute(source: Any, graph: Any = None, *, channels: Sequence[str] | None = N
         chans = list(channels)
     else:
         chans = list(scm.spend_nodes) or (list(graph.spend_nodes) if graph is not None else [])
-    chans = [c for c in chans if any(c in n.parents for n in scm.spec.nodes)]
+    chans = [c for c in chans if any(c in n.causes for n in scm.spec.nodes)]
     if not chans:
         raise QueryError("no spend channel with an edge into a modelled node to refute", hint="pass channels=[...] or a graph with spend nodes")
     rng = np.random.default_rng(seed)

@@ -25,20 +25,12 @@ from scipy import stats
 
 from causalmmm.fmt import pct
 from causalmmm.query.do import PosteriorSCM
+from causalmmm.transforms.time import autocorrelations
 
 ALPHA = 0.05
 MIN_ABS_CORR = 0.25
 PPC_PROB = 0.94
 PPC_LOW = 0.85
-
-
-def autocorrelations(x: np.ndarray, max_lag: int) -> np.ndarray:
-    """Sample autocorrelations at lags 1..max_lag (biased estimator, as in Ljung–Box)."""
-    x = np.asarray(x, dtype=float) - np.mean(x)
-    denom = float(np.dot(x, x))
-    if denom == 0.0:
-        return np.zeros(max_lag)
-    return np.array([float(np.dot(x[k:], x[:-k])) / denom for k in range(1, max_lag + 1)])
 
 
 def ljung_box(x: np.ndarray, max_lag: int) -> tuple[float, float]:
@@ -81,7 +73,7 @@ class EdgeHint:
 
 
 @dataclass
-class NodeDiagnostics:
+class NodeResiduals:
     """Residual and predictive checks of one node's equation."""
 
     node: str
@@ -122,7 +114,7 @@ class NodeDiagnostics:
 class Diagnostics:
     """Per-node diagnostics of a fitted model."""
 
-    nodes: list[NodeDiagnostics]
+    nodes: list[NodeResiduals]
     max_lag: int
 
     def to_dict(self) -> dict[str, Any]:
@@ -166,12 +158,10 @@ def diagnose_residuals(scm: PosteriorSCM, max_lag: int | None = None, seed: int 
     spec = scm.spec
     T = spec.n_periods
     k = max_lag or max(1, min(10, T // 5))
-    dag = nx.DiGraph()
-    dag.add_nodes_from(list(spec.scales) + list(spec.node_names))
-    dag.add_edges_from((p, n.name) for n in spec.nodes for p in n.parents)
+    dag = spec.causal_digraph()
     mus = scm.factual_means()
     resid: dict[str, np.ndarray] = {}
-    nodes: list[NodeDiagnostics] = []
+    nodes: list[NodeResiduals] = []
     for n in spec.nodes:
         y = np.asarray(scm.series[n.name], dtype=float)
         mu = np.asarray(mus[n.name], dtype=float)
@@ -179,7 +169,7 @@ def diagnose_residuals(scm: PosteriorSCM, max_lag: int | None = None, seed: int 
         acs = autocorrelations(resid[n.name], k)
         q, p = ljung_box(resid[n.name], k)
         cover = interval_coverage(y, posterior_predictive(scm, n.name, mu, seed))
-        nodes.append(NodeDiagnostics(n.name, [float(a) for a in acs], q, p, cover, float(np.std(resid[n.name]))))
+        nodes.append(NodeResiduals(n.name, [float(a) for a in acs], q, p, cover, float(np.std(resid[n.name]))))
     # candidate pairs: value tests (other -> node would be a legal new edge) and residual-residual tests
     tests: list[tuple[str, str, str]] = []
     observed = [m for m in spec.scales if m in scm.series]
@@ -187,9 +177,10 @@ def diagnose_residuals(scm: PosteriorSCM, max_lag: int | None = None, seed: int 
         below = nx.descendants(dag, n.name)
         tests += [(n.name, m, "value") for m in observed if m != n.name and m not in n.parents and m not in below]
     names = list(resid)
+    inputs = {n.name: set(n.parents) for n in spec.nodes}  # causal parents and adjustment terms
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            if not dag.has_edge(a, b) and not dag.has_edge(b, a):
+            if a not in inputs[b] and b not in inputs[a]:
                 tests.append((a, b, "residual"))
     level = ALPHA / max(len(tests), 1)
     by_node = {d.node: d for d in nodes}
