@@ -24,6 +24,7 @@ from causalmmm.errors import FitError
 from causalmmm.model.build import build_model
 from causalmmm.model.calibration import calibration_ties, involved_nodes
 from causalmmm.model.checks import posterior_warnings
+from causalmmm.model_warnings import ModelWarning
 from causalmmm.model.equations import ParamName, param_name
 from causalmmm.spec import ModelSpec
 
@@ -31,6 +32,12 @@ SAMPLERS = ("nutpie", "pymc", "numpyro")
 #: Bulk ESS below this per chain is a convergence warning (Vehtari et al. 2021: at least 100 per chain, so that
 #: R-hat and the ESS estimates themselves are reliable); 400 for 4 chains, 200 for the default 2.
 MIN_ESS_PER_CHAIN = 100
+#: A fast fit cannot report convergence; the report must not read its silence as "no problem".
+FAST_WARNING = ModelWarning(
+    "fast_approximation", "the whole fit",
+    "the posterior is a Laplace approximation around the mode (--fast): no convergence diagnostics, and skewed or "
+    "bounded posteriors (saturation, sign-constrained effects) are treated as Gaussian",
+    "refit without --fast (NUTS) before acting on the numbers", "low")
 
 
 def fit_blocks(spec: ModelSpec, ties: Iterable[Iterable[str]] = ()) -> list[tuple[str, ...]]:
@@ -305,5 +312,5 @@ def fit_model(
             idatas[i] = part
             diags.extend(_diagnose(part, blocks[i], i, cfg, n_div, scope if j == 0 else None))
     result = FitResult(blocks, [d for d in idatas if d is not None], diags, cfg, time.perf_counter() - start)
-    result.warnings = posterior_warnings(spec, result.posterior_draws(), diags)
+    result.warnings = posterior_warnings(spec, result.posterior_draws(), diags) + ([FAST_WARNING] if cfg.fast else [])
     return result

@@ -105,8 +105,9 @@ def render_html(d: ReportData) -> str:
                                                           ("experiments", "experiments"), ("budget", "budget")))
     title = f"causalmmm report: {d.outcome}"
     settings = d.summary.get("settings", {})
-    sub = (f"Run {d.run_path} · {d.n_periods} periods ({d.freq}) {d.start} to {d.end} · sampler {settings.get('sampler', '?')}, "
-           f"{settings.get('chains', '?')} chains × {settings.get('draws', '?')} draws, seed {settings.get('seed', '?')}")
+    how = (f"fast approximation (MAP + Laplace), {settings.get('draws', '?')} draws" if settings.get("fast") else
+           f"sampler {settings.get('sampler', '?')}, {settings.get('chains', '?')} chains × {settings.get('draws', '?')} draws")
+    sub = f"Run {d.run_path} · {d.n_periods} periods ({d.freq}) {d.start} to {d.end} · {how}, seed {settings.get('seed', '?')}"
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}</title><style>{CSS}</style></head>"
             f"<body><h1>{html.escape(title)}</h1><p class=\"sub\">{html.escape(sub)}</p><nav>{nav}</nav>{''.join(sections)}"
