@@ -72,12 +72,26 @@ def identification_table(ident: Mapping[str, Any]) -> Table:
 
 def diagnostics_table(summary: Mapping[str, Any]) -> Table:
     """Convergence per node from a run's summary.json."""
-    t = Table(["node", "R-hat max", "ESS bulk min", "divergences", "warnings"], caption="Sampler diagnostics per node (R-hat < 1.01, ESS > 400 are good)")
+    t = Table(["node", "R-hat max", "ESS bulk min", "divergences", "warnings"], caption="Sampler diagnostics per node (R-hat < 1.01 and bulk ESS of at least 100 per chain are good)")
     for d in summary.get("diagnostics", []):
         rh, ess = d.get("r_hat_max"), d.get("ess_bulk_min")
         t.rows.append([d["node"], "–" if rh is None else f"{rh:.3f}", "–" if ess is None else num(ess), d.get("divergences", 0),
                        "; ".join(d.get("warnings", [])) or "none"])
         t.row_classes.append("bad" if d.get("warnings") else "")
+    return t
+
+
+def mechanisms_table(summary: Mapping[str, Any]) -> Table:
+    """Each node's equation from a run's summary.json: causal parents, adjustment terms, baseline, status."""
+    t = Table(["node", "causal parents", "adjustment terms (not causes)", "baseline", "mechanism"],
+              caption="The per-node equations. Adjustment terms block a backdoor path into the node and are held at their "
+                      "observed values in every do(); they are not part of the node's causal effect.")
+    for n in summary.get("nodes", []):
+        base = [b for b in ((n.get("trend") if n.get("trend") not in (None, "none") else ""),
+                            (f"seasonality {n['seasonality']}" if n.get("seasonality") else "")) if b]
+        t.rows.append([n["name"], ", ".join(n.get("causes", n.get("parents", []))) or "–", ", ".join(n.get("adjustment", [])) or "–",
+                       ", ".join(base) or "–", "confounded unless calibrated" if n.get("confounded") else "identified"])
+        t.row_classes.append("bad" if n.get("confounded") else "")
     return t
 
 

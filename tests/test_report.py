@@ -140,3 +140,13 @@ def test_charts_survive_a_mean_a_rounding_error_outside_its_hdi():
     s = {"mean": 100.0000001, "hdi_low": 100.0, "hdi_high": 100.0}
     sc = [{"budget": 10.0, "periods": 4, "allocation": {"a": 10.0}, "current_allocation": {"a": 10.0}, "expected_outcome": s, "current_outcome": s}]
     assert scenarios_chart(sc).axes
+
+
+def test_mechanisms_table_marks_adjustment_terms():
+    from causalmmm.tables import mechanisms_table
+
+    summary = {"nodes": [{"name": "sales", "parents": ["brand_search", "tv_spend"], "causes": ["brand_search"], "adjustment": ["tv_spend"],
+                          "trend": "linear", "seasonality": 2, "confounded": False, "latent_parents": ["competitor"]}]}
+    html = mechanisms_table(summary).to_html()
+    assert "adjustment terms (not causes)" in html and "<td>tv_spend</td>" in html and "<td>brand_search</td>" in html
+    assert "linear, seasonality 2" in html and "identified" in html

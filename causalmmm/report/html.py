@@ -78,7 +78,8 @@ def render_html(d: ReportData) -> str:
         f'<h3 id="distrust">{DISTRUST}</h3>{block}<ul>{items}</ul></div>',
         _section("graph", "The causal graph, with fitted effects", f'<div class="graph">{_inline_svg(render_svg(d.graph, effects=d.edge_effects))}</div>',
                  "Edge labels on spend edges are the posterior-mean contribution carried by that edge over the data period."),
-        _section("identification", "What the data can identify", tables.identification_table(d.identification).to_html()),
+        _section("identification", "What the data can identify", tables.identification_table(d.identification).to_html()
+                 + tables.mechanisms_table(d.summary).to_html()),
         _section("diagnostics", "Fit diagnostics", tables.diagnostics_table(d.summary).to_html()),
         _section("fit", "Actual vs fitted, per node", _img(figures.actual_vs_fitted(d.node_fits), "actual vs fitted per node"),
                  "Black: observed. Blue: posterior mean of each node's equation given its observed parents; band: 94% posterior predictive."),
