@@ -15,7 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-ORDER = ["run_log", "speed", "accuracy", "accuracy_latent_factor", "coverage", "recovery", "experiments", "discovery"]
+ORDER = ["run_log", "speed", "accuracy", "accuracy_latent_factor", "coverage", "recovery", "experiments", "discovery", "misspec",
+         "public", "frontdoor", "anchors"]
 
 INTRO = """# Benchmarks
 
@@ -100,6 +101,9 @@ def main() -> None:
         run("bench_experiments.py", "--seeds", "10")
         run("bench_discovery.py", *(["--quick"] if q else []), "--write", str((RESULTS / "discovery.md").relative_to(ROOT)))
         run("bench_coverage.py", *(["--quick"] if q else ["--seeds", "10"]))
+        run("bench_misspec.py", *(["--quick"] if q else ["--seeds", "3"]))
+        run("bench_public.py", *(["--fast-only"] if q else []))
+        run("bench_frontdoor.py", *(["--seeds", "1", "--draws", "300"] if q else ["--seeds", "3"]))
         write_run_log(q)
     print(f"wrote {assemble()}", file=sys.stderr)
 
