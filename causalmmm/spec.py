@@ -239,6 +239,9 @@ class ModelSpec:
                              "identified only under the factor model's assumptions unless calibrated by an experiment")
             elif n.confounded:
                 lines.append(f"    ! latent parent(s) {', '.join(n.latent_parents)}: confounded unless calibrated by an experiment")
+            elif n.latent_parents and n.adjustment:
+                lines.append(f"    latent parent(s) {', '.join(n.latent_parents)}: the backdoor paths through them are blocked by the adjustment "
+                             "terms, so this mechanism is identified")
             elif n.latent_parents:
                 lines.append(f"    latent parent(s) {', '.join(n.latent_parents)} reach no other input of this equation: noise only, not confounding")
         return "\n".join(lines)

@@ -24,6 +24,8 @@ import pandas as pd
 from causalmmm.errors import DataError
 from causalmmm.graph.causal_graph import CausalGraph
 from causalmmm.simulate.geo import GeoPanel, scale_mechanism
+from causalmmm.simulate.frontdoor import FRONTDOOR_PRESETS
+from causalmmm.simulate.misspec import MISSPEC_PRESETS
 from causalmmm.simulate.world import Mechanism, Term, World
 
 N_WEEKS = 156
@@ -439,6 +441,8 @@ PRESETS: dict[str, Callable[[int], World]] = {
     "linear": lambda seed: _with_standard_experiments(_base_world("linear", seed, linear=True), seed),
     "geo": lambda seed: _geo_experiments(_geo_world(seed), seed),
     "daily": lambda seed: _daily_experiments(_daily_world(seed), seed),
+    **MISSPEC_PRESETS,  # the misspecification suite (causalmmm.simulate.misspec)
+    **FRONTDOOR_PRESETS,  # front-door worlds (causalmmm.simulate.frontdoor)
 }
 
 
