@@ -193,7 +193,7 @@ def add_lift_test(world: World, name: str, treatment: str, start_week: int, n_we
     """A randomised test whose analysed result is the true estimand plus noise of a stated se."""
     start, end = _window(world, start_week, n_weeks)
     truth = world.estimand(treatment, "off", [measured], start, end)
-    se = max(abs(truth) * rel_se, 1.0)
+    se = max(abs(truth) * rel_se, 1e-9)  # no floor in data units (0-1 scaled worlds have tiny effects)
     estimate = truth + rng.normal(0, se)
     world.experiments.append({"name": name, "design": design, "treatment": treatment, "intervention": "off", "measured": measured,
                               "start": start, "end": end, "estimate": round(float(estimate), 3), "se": round(float(se), 3),
