@@ -230,6 +230,7 @@ def fit(graph: CausalGraph | str | Path, data: Dataset | pd.DataFrame | str | Pa
     Inputs may be objects or file paths. After sampling, the posterior checks and the
     experiment-conflict check (PSIS leave-one-out) fill the model's ``warnings``.
     """
+    from causalmmm.model.checks import confounding_warnings
     from causalmmm.model.fit import SamplerConfig, fit_model
     from causalmmm.spec import build_spec
     from causalmmm.validation.conflict import experiment_conflicts
@@ -242,7 +243,7 @@ def fit(graph: CausalGraph | str | Path, data: Dataset | pd.DataFrame | str | Pa
     result = fit_model(spec, ds, config, experiments=exps, progress=progress)
     conflicts = experiment_conflicts(result.posterior_draws(), exps)
     scm = PosteriorSCM(spec, ds, result.posterior_draws(), tuple(g.spend_nodes))
-    result.warnings = list(result.warnings) + conflicts.warnings() + misfit_warnings(scm)
+    result.warnings = list(result.warnings) + conflicts.warnings() + misfit_warnings(scm) + confounding_warnings(spec, exps)
     extra = {"experiments": [{"name": e.name, "use": e.use, "design": e.design, "treatment": e.treatment,
                               "measured": list(e.measured), "calibrated": e.use == "calibrate"} for e in exps],
              "experiment_conflicts": conflicts.to_dict()}

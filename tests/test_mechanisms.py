@@ -248,3 +248,25 @@ def test_residual_autocorrelation_warns_on_a_missing_slow_component(graph, data)
     loud = misfit_warnings(PosteriorSCM(spec, load_data(slow).validate_against(graph), draws))
     assert quiet == []
     assert [w.where for w in loud] == ["sales"] and loud[0].code == "residual_autocorrelation"
+
+
+def test_confounded_mechanism_warns_unless_an_experiment_calibrates_it():
+    from causalmmm.experiments.schema import experiments_from_yaml
+    from causalmmm.model.checks import confounding_warnings
+    import pandas as pd
+
+    g = graph_from_dot("digraph m { z [role=confounder, observed=false]; x [role=spend]; y [role=outcome]; "
+                       "z -> x; z -> y; x -> y; }")
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"date": pd.date_range("2022-01-03", periods=60, freq="W-MON"), "x": rng.gamma(5, 10, 60),
+                       "y": rng.gamma(5, 10, 60)})
+    spec = build_spec(g, load_data(df).validate_against(g))
+    (w,) = confounding_warnings(spec)
+    assert w.code == "confounded_mechanism" and w.where == "y" and w.severity == "high" and "not identified" in w.message
+    lift = experiments_from_yaml("experiments:\n  - {name: x_dark, design: lift, treatment: x, measured: y, start: 2022-02-07, "
+                                 "end: 2022-03-28, estimate: -5.0, se: 1.0}\n")
+    (w,) = confounding_warnings(spec, lift)
+    assert w.severity == "medium" and "x_dark" in w.message
+    clean = graph_from_dot("digraph m { z [role=confounder]; x [role=spend]; y [role=outcome]; z -> x; z -> y; x -> y; }")
+    df["z"] = rng.normal(size=60)
+    assert confounding_warnings(build_spec(clean, load_data(df).validate_against(clean))) == []

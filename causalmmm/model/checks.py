@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+import networkx as nx
 import numpy as np
 
 from causalmmm.model.equations import ParamName, param_name
@@ -120,6 +121,45 @@ def nonfinite_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> list
         if bad:
             out.append(ModelWarning("nonfinite_draws", node.name, f"{len(bad)} parameter(s) have infinite or NaN draws ({', '.join(bad[:3])})",
                                     "refit without --fast (NUTS), or give these parameters tighter priors", "high"))
+    return out
+
+
+def confounding_warnings(spec: ModelSpec, experiments: Sequence[object] = ()) -> list[ModelWarning]:
+    """``confounded_mechanism``: an equation with an open backdoor path (a latent confounder no observed set
+    blocks). Without a calibrating experiment through it, every effect through that node rests on an
+    unidentified coefficient (severity high); with one, on that experiment (medium). ``latent_factor``: a
+    node identified only under the shared factor's assumptions (low)."""
+    from causalmmm.model.calibration import involved_nodes
+
+    calibrated: dict[str, list[str]] = {}
+    for e in experiments:
+        if getattr(e, "use", None) == "calibrate":
+            for n in involved_nodes(spec, e):  # type: ignore[arg-type]
+                calibrated.setdefault(n, []).append(str(getattr(e, "name")))
+    g = spec.causal_digraph()
+    out = []
+    for node in spec.nodes:
+        factors = [p for p in node.latent_parents if p in spec.latents]
+        if node.confounded:
+            channels = sorted(c for c in g.nodes if c in spec.exogenous and node.name in nx.descendants(g, c) | {c})
+            via = calibrated.get(node.name)
+            what = (f"{node.name}'s equation is confounded by latent {', '.join(node.latent_parents)} (no observed variable "
+                    f"blocks the backdoor path), so effects through it")
+            if via:
+                out.append(ModelWarning("confounded_mechanism", node.name,
+                                        f"{what} are identified only by the experiment(s) {', '.join(via)}",
+                                        "keep those experiments current; observe the latent variable or a proxy to check them", "medium"))
+            else:
+                out.append(ModelWarning("confounded_mechanism", node.name,
+                                        f"{what} are not identified by the data: the estimate{'s of ' + ', '.join(channels) if channels else ''} "
+                                        "can be biased by any amount",
+                                        "calibrate with an experiment on a channel through this node (see `causalmmm graph identify`), "
+                                        "or observe the latent variable or a proxy of it", "high"))
+        elif factors:
+            out.append(ModelWarning("latent_factor", node.name,
+                                    f"{node.name}'s latent parent(s) {', '.join(factors)} are modelled as one shared factor: identified "
+                                    "only under the factor model's assumptions (one common cause, linear loadings)",
+                                    "calibrate a channel through this node with an experiment to check the factor", "low"))
     return out
 
 
