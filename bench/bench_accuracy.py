@@ -36,8 +36,19 @@ from causalmmm.validate import validate_experiments  # noqa: E402
 def _row(preset, seed, method, channel, truth, s: Summary, seconds, extra=""):
     err = (s.mean - truth) / abs(truth)
     cover = s.hdi_low <= truth <= s.hdi_high
-    return {"preset": preset, "seed": seed, "method": method, "channel": channel, "truth": truth, "mean": s.mean, "err": err,
-            "covered": cover, "width": s.hdi_high - s.hdi_low, "seconds": seconds, "extra": extra}
+    return {
+        "preset": preset,
+        "seed": seed,
+        "method": method,
+        "channel": channel,
+        "truth": truth,
+        "mean": s.mean,
+        "err": err,
+        "covered": cover,
+        "width": s.hdi_high - s.hdi_low,
+        "seconds": seconds,
+        "extra": extra,
+    }
 
 
 ORACLE = "reference: oracle OLS (true shapes)"
@@ -47,8 +58,10 @@ Z94 = 1.881  # normal quantile for a central 94% interval
 def oracle_rows(preset, seed, world):
     """The oracle reference (bench/oracle.py): OLS with every shape known, no experiments; 94% normal interval."""
     truth = world.true_effects()
-    return [_row(preset, seed, ORACLE, ch, truth[ch]["roas"], Summary(o["roas"], o["roas"] - Z94 * o["sd"], o["roas"] + Z94 * o["sd"]), 0.0)
-            for ch, o in oracle_roas(world).items()]
+    return [
+        _row(preset, seed, ORACLE, ch, truth[ch]["roas"], Summary(o["roas"], o["roas"] - Z94 * o["sd"], o["roas"] + Z94 * o["sd"]), 0.0)
+        for ch, o in oracle_roas(world).items()
+    ]
 
 
 def causal_rows(preset, seed, world, d, exps, cfg, latent="auto"):
@@ -84,8 +97,7 @@ def flat_rows(preset, seed, world, d, exps, cfg):
     truth = world.true_effects()
     confounders = [c for c in ("demand",) if c in df.columns]
     clicks = [c for c in df.columns if c.endswith("_clicks")]
-    configs = [("spend_only", [], None), ("with_confounder", confounders + ["promo"], None),
-               ("kitchen_sink", confounders + ["promo"] + clicks, None)]
+    configs = [("spend_only", [], None), ("with_confounder", confounders + ["promo"], None), ("kitchen_sink", confounders + ["promo"] + clicks, None)]
     sales_exps = [e.to_dict() for e in exps if e.use == "calibrate"]
     lift, _skipped = lift_rows_from_experiments(sales_exps, df)
     configs.append(("lift_calibrated", confounders + ["promo"], lift))
@@ -93,8 +105,9 @@ def flat_rows(preset, seed, world, d, exps, cfg):
     for name, controls, lift_df in configs:
         if name == "with_confounder" and not confounders:
             continue
-        res = fit_flat_mmm(df, channels=channels, controls=controls, lift_tests=lift_df, draws=cfg.draws, tune=cfg.tune,
-                           chains=cfg.chains, seed=seed, config_name=name)
+        res = fit_flat_mmm(
+            df, channels=channels, controls=controls, lift_tests=lift_df, draws=cfg.draws, tune=cfg.tune, chains=cfg.chains, seed=seed, config_name=name
+        )
         for c in channels:
             rows.append(_row(preset, seed, f"pymc-marketing {name}", c, truth[c]["roas"], Summary.of(res.roas_draws[c]), res.fit_seconds))
     return rows
@@ -132,25 +145,45 @@ def main() -> None:
     summary = []
     for preset, method, channel in keyset:
         sel = [r for r in rows if (r["preset"], r["method"], r["channel"]) == (preset, method, channel)]
-        summary.append([preset, method, channel, len(sel), f"{100 * np.median([abs(r['err']) for r in sel]):.1f}%",
-                        f"{100 * max(abs(r['err']) for r in sel):.1f}%", f"{sum(r['covered'] for r in sel)}/{len(sel)}",
-                        float(np.median([r["width"] for r in sel])), float(np.median([r["seconds"] for r in sel]))])
-    title = ("Accuracy: total ROAS per channel against ground truth" if args.no_flat
-             else "Accuracy head-to-head: causalmmm and pymc-marketing's flat MMM, same worlds, same run")
+        summary.append(
+            [
+                preset,
+                method,
+                channel,
+                len(sel),
+                f"{100 * np.median([abs(r['err']) for r in sel]):.1f}%",
+                f"{100 * max(abs(r['err']) for r in sel):.1f}%",
+                f"{sum(r['covered'] for r in sel)}/{len(sel)}",
+                float(np.median([r["width"] for r in sel])),
+                float(np.median([r["seconds"] for r in sel])),
+            ]
+        )
+    title = (
+        "Accuracy: total ROAS per channel against ground truth"
+        if args.no_flat
+        else "Accuracy head-to-head: causalmmm and pymc-marketing's flat MMM, same worlds, same run"
+    )
     if args.latent != "auto":
         title += f" (latent confounders: {args.latent})"
     text = header(title, command_line())
-    text += (f"Latent confounders modelled as: `{args.latent}` (`build_spec(..., latent=...)`).\n\n"
-             "Goals: within 5% with the confounder observed (`search`), within 15% with it latent plus experiments "
-             "(`search_latent`, calibrated), 94% HDI coverage >= 90%. "
-             f"*{ORACLE}* is not a tool: it knows the graph, every adstock/saturation shape and every latent series, "
-             "and fits only the linear coefficients by least squares (bench/oracle.py). Its error shows how much one "
-             "seed's data can say without experiments; its interval is mean ± 1.88 delta-method sd.\n\n"
-             + table(["world", "method", "quantity", "seeds", "median |error|", "max |error|", "HDI covers truth", "median HDI width", "median fit s"], summary)
-             + "\n<details><summary>per seed</summary>\n\n"
-             + table(["world", "seed", "method", "quantity", "truth", "estimate", "error", "covered", "HDI width", "notes"],
-                     [[r["preset"], r["seed"], r["method"], r["channel"], r["truth"], r["mean"], f"{100 * r['err']:+.1f}%", r["covered"],
-                       r["width"], r["extra"]] for r in rows]) + "\n</details>\n")
+    text += (
+        f"Latent confounders modelled as: `{args.latent}` (`build_spec(..., latent=...)`).\n\n"
+        "Goals: within 5% with the confounder observed (`search`), within 15% with it latent plus experiments "
+        "(`search_latent`, calibrated), 94% HDI coverage >= 90%. "
+        f"*{ORACLE}* is not a tool: it knows the graph, every adstock/saturation shape and every latent series, "
+        "and fits only the linear coefficients by least squares (bench/oracle.py). Its error shows how much one "
+        "seed's data can say without experiments; its interval is mean ± 1.88 delta-method sd.\n\n"
+        + table(["world", "method", "quantity", "seeds", "median |error|", "max |error|", "HDI covers truth", "median HDI width", "median fit s"], summary)
+        + "\n<details><summary>per seed</summary>\n\n"
+        + table(
+            ["world", "seed", "method", "quantity", "truth", "estimate", "error", "covered", "HDI width", "notes"],
+            [
+                [r["preset"], r["seed"], r["method"], r["channel"], r["truth"], r["mean"], f"{100 * r['err']:+.1f}%", r["covered"], r["width"], r["extra"]]
+                for r in rows
+            ],
+        )
+        + "\n</details>\n"
+    )
     write_fragment(args.name, text)
 
 

@@ -40,16 +40,25 @@ MERIDIAN = "Meridian 2.1: + demand, promo"
 
 
 def _row(seed: int, method: str, channel: str, truth: float, s: Summary, seconds: float, ess_per_s: float, notes: str = "") -> dict:
-    return {"seed": seed, "method": method, "channel": channel, "truth": truth, "mean": s.mean, "err": (s.mean - truth) / abs(truth),
-            "covered": s.hdi_low <= truth <= s.hdi_high, "width": s.hdi_high - s.hdi_low, "seconds": seconds,
-            "ess_per_s": ess_per_s, "notes": notes}
+    return {
+        "seed": seed,
+        "method": method,
+        "channel": channel,
+        "truth": truth,
+        "mean": s.mean,
+        "err": (s.mean - truth) / abs(truth),
+        "covered": s.hdi_low <= truth <= s.hdi_high,
+        "width": s.hdi_high - s.hdi_low,
+        "seconds": seconds,
+        "ess_per_s": ess_per_s,
+        "notes": notes,
+    }
 
 
 def causal_rows(seed: int, world, d: Path, args) -> list[dict]:
     truth = world.true_effects()
     t0 = time.perf_counter()
-    model = fit(world.graph, world.data, experiments=d / "experiments.yaml", draws=args.draws, tune=args.tune, chains=args.chains,
-                seed=seed, sampler="nutpie")
+    model = fit(world.graph, world.data, experiments=d / "experiments.yaml", draws=args.draws, tune=args.tune, chains=args.chains, seed=seed, sampler="nutpie")
     secs = time.perf_counter() - t0
     diags = model.summary["diagnostics"]
     ess = min((x["ess_bulk_min"] for x in diags if x["ess_bulk_min"] is not None), default=float("nan"))
@@ -75,15 +84,27 @@ def anchor_rows(seed: int, world, d: Path, args) -> list[dict]:
     channels = list(world.graph.spend_nodes)
     out = []
     for label, controls, lift, note in anchor_configs(world, d, seed):
-        job = AnchorJob(csv=str(d / "data.csv"), channels=channels, controls=controls, lift_tests=lift, draws=args.draws,
-                        tune=args.tune, chains=args.chains, seed=seed, nutpie=True)
+        job = AnchorJob(
+            csv=str(d / "data.csv"),
+            channels=channels,
+            controls=controls,
+            lift_tests=lift,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            seed=seed,
+            nutpie=True,
+        )
         res = run_anchor("pymc-marketing", job)
         raw = res.raw
-        notes = (f"max R-hat {raw['r_hat_max']:.2f}; min ESS {raw['ess_bulk_min']:.0f}; {raw['divergences']} div; "
-                 f"sampling {raw['sampling_seconds'] or float('nan'):.1f} s; process {res.process_seconds:.0f} s" + (f"; {note}" if note else ""))
+        notes = (
+            f"max R-hat {raw['r_hat_max']:.2f}; min ESS {raw['ess_bulk_min']:.0f}; {raw['divergences']} div; "
+            f"sampling {raw['sampling_seconds'] or float('nan'):.1f} s; process {res.process_seconds:.0f} s" + (f"; {note}" if note else "")
+        )
         for c in channels:
-            out.append(_row(seed, f"{PMM}: {label}", c, truth[c]["roas"], Summary.of(res.roas_draws[c]), res.fit_seconds,
-                            raw["ess_bulk_min"] / res.fit_seconds, notes))
+            out.append(
+                _row(seed, f"{PMM}: {label}", c, truth[c]["roas"], Summary.of(res.roas_draws[c]), res.fit_seconds, raw["ess_bulk_min"] / res.fit_seconds, notes)
+            )
         out[-1]["versions"] = res.versions
         print(f"  {label}: fit {res.fit_seconds:.0f} s", file=sys.stderr)
     return out
@@ -94,16 +115,21 @@ def meridian_rows(seed: int, world, d: Path, args) -> list[dict]:
     truth = world.true_effects()
     channels = list(world.graph.spend_nodes)
     controls = [c for c in ("demand", "promo") if c in world.data.columns]
-    job = AnchorJob(csv=str(d / "data.csv"), channels=channels, controls=controls, draws=args.draws, tune=args.tune,
-                    chains=args.chains, seed=seed, nutpie=False)
+    job = AnchorJob(
+        csv=str(d / "data.csv"), channels=channels, controls=controls, draws=args.draws, tune=args.tune, chains=args.chains, seed=seed, nutpie=False
+    )
     res = run_anchor("meridian", job)
     raw = res.raw
-    notes = (f"max R-hat {raw['r_hat_max']:.2f}; min ESS {raw['ess_bulk_min']:.0f}; {raw['divergences']} div; "
-             f"sampling {raw['sampling_seconds']:.1f} s; process {res.process_seconds:.0f} s; Analyzer.roi(); "
-             f"{', '.join(f'{k} {v}' for k, v in res.versions.items())}")
+    notes = (
+        f"max R-hat {raw['r_hat_max']:.2f}; min ESS {raw['ess_bulk_min']:.0f}; {raw['divergences']} div; "
+        f"sampling {raw['sampling_seconds']:.1f} s; process {res.process_seconds:.0f} s; Analyzer.roi(); "
+        f"{', '.join(f'{k} {v}' for k, v in res.versions.items())}"
+    )
     print(f"  meridian: fit {res.fit_seconds:.0f} s", file=sys.stderr)
-    return [_row(seed, MERIDIAN, c, truth[c]["roas"], Summary.of(res.roas_draws[c]), res.fit_seconds,
-                 raw["ess_bulk_min"] / res.fit_seconds, notes) for c in channels]
+    return [
+        _row(seed, MERIDIAN, c, truth[c]["roas"], Summary.of(res.roas_draws[c]), res.fit_seconds, raw["ess_bulk_min"] / res.fit_seconds, notes)
+        for c in channels
+    ]
 
 
 def summarise(rows: list[dict]) -> list[list]:
@@ -111,9 +137,18 @@ def summarise(rows: list[dict]) -> list[list]:
     out = []
     for method, channel in keys:
         sel = [r for r in rows if (r["method"], r["channel"]) == (method, channel)]
-        out.append([method, channel, len(sel), f"{100 * np.median([abs(r['err']) for r in sel]):.1f}%",
-                    f"{100 * max(abs(r['err']) for r in sel):.1f}%", f"{sum(r['covered'] for r in sel)}/{len(sel)}",
-                    float(np.median([r["width"] for r in sel])), float(np.median([r["seconds"] for r in sel]))])
+        out.append(
+            [
+                method,
+                channel,
+                len(sel),
+                f"{100 * np.median([abs(r['err']) for r in sel]):.1f}%",
+                f"{100 * max(abs(r['err']) for r in sel):.1f}%",
+                f"{sum(r['covered'] for r in sel)}/{len(sel)}",
+                float(np.median([r["width"] for r in sel])),
+                float(np.median([r["seconds"] for r in sel])),
+            ]
+        )
     return out
 
 
@@ -126,8 +161,7 @@ def speed(rows: list[dict]) -> list[list]:
     out = []
     for method, fits in per_fit.items():
         secs = float(np.median([s for s, _ in fits.values()]))
-        out.append([method, len(fits), secs, float(np.median([e for _, e in fits.values()])),
-                    "1" if method == CAUSAL else f"{causal / secs:.2f}"])
+        out.append([method, len(fits), secs, float(np.median([e for _, e in fits.values()])), "1" if method == CAUSAL else f"{causal / secs:.2f}"])
     return out
 
 
@@ -157,30 +191,42 @@ def main() -> None:
         versions = next((r["versions"] for r in rows if "versions" in r), versions)
     title = "Current anchor head-to-head: causalmmm calibrated vs pymc-marketing 1.3" + (" and Meridian 2.1" if args.meridian else "")
     text = header(title + ", same worlds, same run", command_line())
-    text += (f"World `{PRESET}` (confounder `demand` observed), seeds 0..{args.seeds - 1}; every fit: {args.draws} draws, "
-             f"{args.tune} tune, {args.chains} chains (nutpie for causalmmm and pymc-marketing), one fit at a time. pymc-marketing runs in its own venv "
-             f"({', '.join(f'{k} {v}' for k, v in versions.items())}) as a subprocess (bench/anchors/): `MMM` with "
-             "GeometricAdstock(l_max=8), LogisticSaturation, yearly_seasonality=2; controls divided by their max. Its total ROAS "
-             "per draw is `mmm.incrementality.compute_incremental_contribution(frequency='all_time', counterfactual_spend_factor=0)` "
-             "/ total spend: the outcome minus the outcome with the channel's spend 0 in every period, summed over the data, "
-             "as the truth (`world.true_effects()`) is. Lift rows: sales-level calibrate experiments, per period "
-             "(bench/flat_mmm.py `lift_rows_from_experiments`); causalmmm gets the whole experiments.yaml. "
-             "Fit s: causalmmm = the `causalmmm.fitted.fit` call (raw experiments analysed, every block compiled and sampled, "
-             "conflict check); pymc-marketing = build + lift terms + `fit` (compile, sample, its post-fit step), inside the "
-             "subprocess (imports and the ROAS computation excluded; see 'process' in the notes).\n\n"
-             + (f"{MERIDIAN}: national model (one geo), each spend column as media and spend, Meridian's default priors "
-                "(ROI priors, Hill saturation, max_lag=8, time knots); `Meridian.sample_posterior` (TFP windowed adaptive "
-                "NUTS: n_adapt + n_burnin = tune) instead of nutpie; total ROAS = `Analyzer(mmm).roi()`, the same "
-                "estimand; no lift tests (Meridian calibrates through ROI priors).\n\n" if args.meridian else "")
-             + table(["method", "channel", "seeds", "median abs error", "max abs error", "94% HDI covers truth", "median HDI width",
-                      "median fit s"], summarise(rows))
-             + "\n**Speed** (same draws/tune/chains; nutpie for causalmmm and pymc-marketing; ratio = causalmmm fit s / this method's fit s; "
-               "ESS/s = smallest bulk ESS over the free parameters / fit s):\n\n"
-             + table(["method", "fits", "median fit s", "median min-ESS / fit s", "causalmmm / this"], speed(rows))
-             + "\n<details><summary>per seed</summary>\n\n"
-             + table(["seed", "method", "channel", "truth", "estimate", "error", "covered", "HDI width", "fit s", "notes"],
-                     [[r["seed"], r["method"], r["channel"], r["truth"], r["mean"], f"{100 * r['err']:+.1f}%", r["covered"],
-                       r["width"], r["seconds"], r["notes"]] for r in rows]) + "\n</details>\n")
+    text += (
+        f"World `{PRESET}` (confounder `demand` observed), seeds 0..{args.seeds - 1}; every fit: {args.draws} draws, "
+        f"{args.tune} tune, {args.chains} chains (nutpie for causalmmm and pymc-marketing), one fit at a time. pymc-marketing runs in its own venv "
+        f"({', '.join(f'{k} {v}' for k, v in versions.items())}) as a subprocess (bench/anchors/): `MMM` with "
+        "GeometricAdstock(l_max=8), LogisticSaturation, yearly_seasonality=2; controls divided by their max. Its total ROAS "
+        "per draw is `mmm.incrementality.compute_incremental_contribution(frequency='all_time', counterfactual_spend_factor=0)` "
+        "/ total spend: the outcome minus the outcome with the channel's spend 0 in every period, summed over the data, "
+        "as the truth (`world.true_effects()`) is. Lift rows: sales-level calibrate experiments, per period "
+        "(bench/flat_mmm.py `lift_rows_from_experiments`); causalmmm gets the whole experiments.yaml. "
+        "Fit s: causalmmm = the `causalmmm.fitted.fit` call (raw experiments analysed, every block compiled and sampled, "
+        "conflict check); pymc-marketing = build + lift terms + `fit` (compile, sample, its post-fit step), inside the "
+        "subprocess (imports and the ROAS computation excluded; see 'process' in the notes).\n\n"
+        + (
+            f"{MERIDIAN}: national model (one geo), each spend column as media and spend, Meridian's default priors "
+            "(ROI priors, Hill saturation, max_lag=8, time knots); `Meridian.sample_posterior` (TFP windowed adaptive "
+            "NUTS: n_adapt + n_burnin = tune) instead of nutpie; total ROAS = `Analyzer(mmm).roi()`, the same "
+            "estimand; no lift tests (Meridian calibrates through ROI priors).\n\n"
+            if args.meridian
+            else ""
+        )
+        + table(
+            ["method", "channel", "seeds", "median abs error", "max abs error", "94% HDI covers truth", "median HDI width", "median fit s"], summarise(rows)
+        )
+        + "\n**Speed** (same draws/tune/chains; nutpie for causalmmm and pymc-marketing; ratio = causalmmm fit s / this method's fit s; "
+        "ESS/s = smallest bulk ESS over the free parameters / fit s):\n\n"
+        + table(["method", "fits", "median fit s", "median min-ESS / fit s", "causalmmm / this"], speed(rows))
+        + "\n<details><summary>per seed</summary>\n\n"
+        + table(
+            ["seed", "method", "channel", "truth", "estimate", "error", "covered", "HDI width", "fit s", "notes"],
+            [
+                [r["seed"], r["method"], r["channel"], r["truth"], r["mean"], f"{100 * r['err']:+.1f}%", r["covered"], r["width"], r["seconds"], r["notes"]]
+                for r in rows
+            ],
+        )
+        + "\n</details>\n"
+    )
     write_fragment(args.name, text)
 
 

@@ -49,8 +49,7 @@ def one_seed(preset: str, seed: int, cfg: SamplerConfig) -> tuple[list[dict], li
     fit = fit_model(spec, data, replace(cfg, seed=seed), experiments=[e for e in exps if e.use == "calibrate"])
     secs = time.perf_counter() - t0
     scm = PosteriorSCM(spec, data, fit.posterior_draws(), tuple(world.graph.spend_nodes))
-    rows = [_row(preset, seed, "causalmmm calibrated", ch.treatment, truth[ch.treatment]["roas"], ch.total.roas, secs)
-            for ch in effects(scm).channels]
+    rows = [_row(preset, seed, "causalmmm calibrated", ch.treatment, truth[ch.treatment]["roas"], ch.total.roas, secs) for ch in effects(scm).channels]
     oracles = {"oracle": oracle_roas(world), "oracle_known": oracle_roas(world, known=[n for n in world.mechanisms if n != world.graph.outcome])}
     for r in rows:
         for key, o in oracles.items():
@@ -64,45 +63,105 @@ def one_seed(preset: str, seed: int, cfg: SamplerConfig) -> tuple[list[dict], li
 def render(rows: list[dict], zs: list[dict], preset: str, cfg: SamplerConfig) -> str:
     """The markdown fragment: coverage per channel, z calibration, per-seed details."""
     channels = sorted({r["channel"] for r in rows})
-    cov = [[ch, len(sel := [r for r in rows if r["channel"] == ch]), f"{sum(r['covered'] for r in sel)}/{len(sel)}",
-            f"{100 * np.mean([r['covered'] for r in sel]):.0f}%", f"{100 * np.median([abs(r['err']) for r in sel]):.1f}%",
-            float(np.median([r["width"] for r in sel]))] for ch in channels]
-    cov.append(["all channels", len(rows), f"{sum(r['covered'] for r in rows)}/{len(rows)}",
-                f"{100 * np.mean([r['covered'] for r in rows]):.0f}%" if rows else "-", "", ""])
+    cov = [
+        [
+            ch,
+            len(sel := [r for r in rows if r["channel"] == ch]),
+            f"{sum(r['covered'] for r in sel)}/{len(sel)}",
+            f"{100 * np.mean([r['covered'] for r in sel]):.0f}%",
+            f"{100 * np.median([abs(r['err']) for r in sel]):.1f}%",
+            float(np.median([r["width"] for r in sel])),
+        ]
+        for ch in channels
+    ]
+    cov.append(
+        [
+            "all channels",
+            len(rows),
+            f"{sum(r['covered'] for r in rows)}/{len(rows)}",
+            f"{100 * np.mean([r['covered'] for r in rows]):.0f}%" if rows else "-",
+            "",
+            "",
+        ]
+    )
 
     def within(sel: list[dict], key: str) -> str:
         return f"{sum(abs(r[key]) <= 0.10 for r in sel)}/{len(sel)}"
 
-    ref = [[ch, within(sel := [r for r in rows if r["channel"] == ch], "err"), f"{100 * np.median([abs(r['err']) for r in sel]):.1f}%",
-            within(sel, "oracle"), f"{100 * np.median([abs(r['oracle']) for r in sel]):.1f}%", f"{100 * np.median([r['oracle_sd'] for r in sel]):.1f}%",
-            within(sel, "oracle_known"), f"{100 * np.median([abs(r['oracle_known']) for r in sel]):.1f}%",
-            f"{100 * np.median([r['oracle_known_sd'] for r in sel]):.1f}%"] for ch in channels]
+    ref = [
+        [
+            ch,
+            within(sel := [r for r in rows if r["channel"] == ch], "err"),
+            f"{100 * np.median([abs(r['err']) for r in sel]):.1f}%",
+            within(sel, "oracle"),
+            f"{100 * np.median([abs(r['oracle']) for r in sel]):.1f}%",
+            f"{100 * np.median([r['oracle_sd'] for r in sel]):.1f}%",
+            within(sel, "oracle_known"),
+            f"{100 * np.median([abs(r['oracle_known']) for r in sel]):.1f}%",
+            f"{100 * np.median([r['oracle_known_sd'] for r in sel]):.1f}%",
+        ]
+        for ch in channels
+    ]
     z = np.array([r["z"] for r in zs], dtype=float)
-    zrow = [[len(z), f"{100 * np.mean(np.abs(z) < 2):.0f}%", float(z.mean()), float(z.std(ddof=1)) if len(z) > 1 else float("nan"),
-             float(np.abs(z).max())]] if len(z) else [[0, "-", "-", "-", "-"]]
+    zrow = (
+        [[len(z), f"{100 * np.mean(np.abs(z) < 2):.0f}%", float(z.mean()), float(z.std(ddof=1)) if len(z) > 1 else float("nan"), float(np.abs(z).max())]]
+        if len(z)
+        else [[0, "-", "-", "-", "-"]]
+    )
     text = header("Coverage: 94% HDI of total ROAS and holdout z-scores over simulator seeds", command_line())
-    text += (f"World `{preset}` (demand observed), fitted calibrated by its `use: calibrate` experiments "
-             f"(draws={cfg.draws}, tune={cfg.tune}, chains={cfg.chains}, seed = world seed). Goal: coverage >= 90%; "
-             "holdout z roughly standard normal (|z| < 2 in about 95% of cases, mean near 0, sd near 1).\n\n"
-             + table(["channel", "seeds", "HDI covers truth", "coverage", "median |error|", "median HDI width"], cov) + "\n"
-             + table(["holdout experiments", "share abs(z) < 2", "mean z", "sd z", "max abs(z)"], zrow)
-             + "\n**How accurate can one seed be?** The same seeds, against two oracle references (bench/oracle.py) that "
-             "know the graph and every adstock/saturation shape and fit only linear coefficients by least squares. "
-             "*Oracle, data only* estimates every equation from the data, like causalmmm uncalibrated but with the shapes "
-             "given. *Oracle, mediators known* is handed every mediator's true equation, as if perfect experiments had "
-             "measured all spend→click and click→click effects, and estimates only the outcome's equation. Its sd is the "
-             "error left by the outcome's noise alone, which only outcome-level experiments can reduce.\n\n"
-             + table(["channel", "causalmmm within 10%", "causalmmm median |error|", "oracle data-only within 10%",
-                      "oracle data-only median |error|", "oracle data-only sd", "oracle mediators-known within 10%",
-                      "oracle mediators-known median |error|", "oracle mediators-known sd"], ref)
-             + "\n<details><summary>per seed</summary>\n\n"
-             + table(["seed", "channel", "truth", "estimate", "error", "covered", "HDI width", "oracle data-only error",
-                      "oracle mediators-known error", "fit s"],
-                     [[r["seed"], r["channel"], r["truth"], r["mean"], f"{100 * r['err']:+.1f}%", r["covered"], r["width"],
-                       f"{100 * r['oracle']:+.1f}%", f"{100 * r['oracle_known']:+.1f}%", r["seconds"]] for r in rows]) + "\n"
-             + table(["seed", "holdout experiment", "measured", "predicted", "z"],
-                     [[r["seed"], r["experiment"], r["measured"], r["predicted"], f"{r['z']:+.2f}"] for r in zs])
-             + "\n</details>\n")
+    text += (
+        f"World `{preset}` (demand observed), fitted calibrated by its `use: calibrate` experiments "
+        f"(draws={cfg.draws}, tune={cfg.tune}, chains={cfg.chains}, seed = world seed). Goal: coverage >= 90%; "
+        "holdout z roughly standard normal (|z| < 2 in about 95% of cases, mean near 0, sd near 1).\n\n"
+        + table(["channel", "seeds", "HDI covers truth", "coverage", "median |error|", "median HDI width"], cov)
+        + "\n"
+        + table(["holdout experiments", "share abs(z) < 2", "mean z", "sd z", "max abs(z)"], zrow)
+        + "\n**How accurate can one seed be?** The same seeds, against two oracle references (bench/oracle.py) that "
+        "know the graph and every adstock/saturation shape and fit only linear coefficients by least squares. "
+        "*Oracle, data only* estimates every equation from the data, like causalmmm uncalibrated but with the shapes "
+        "given. *Oracle, mediators known* is handed every mediator's true equation, as if perfect experiments had "
+        "measured all spend→click and click→click effects, and estimates only the outcome's equation. Its sd is the "
+        "error left by the outcome's noise alone, which only outcome-level experiments can reduce.\n\n"
+        + table(
+            [
+                "channel",
+                "causalmmm within 10%",
+                "causalmmm median |error|",
+                "oracle data-only within 10%",
+                "oracle data-only median |error|",
+                "oracle data-only sd",
+                "oracle mediators-known within 10%",
+                "oracle mediators-known median |error|",
+                "oracle mediators-known sd",
+            ],
+            ref,
+        )
+        + "\n<details><summary>per seed</summary>\n\n"
+        + table(
+            ["seed", "channel", "truth", "estimate", "error", "covered", "HDI width", "oracle data-only error", "oracle mediators-known error", "fit s"],
+            [
+                [
+                    r["seed"],
+                    r["channel"],
+                    r["truth"],
+                    r["mean"],
+                    f"{100 * r['err']:+.1f}%",
+                    r["covered"],
+                    r["width"],
+                    f"{100 * r['oracle']:+.1f}%",
+                    f"{100 * r['oracle_known']:+.1f}%",
+                    r["seconds"],
+                ]
+                for r in rows
+            ],
+        )
+        + "\n"
+        + table(
+            ["seed", "holdout experiment", "measured", "predicted", "z"],
+            [[r["seed"], r["experiment"], r["measured"], r["predicted"], f"{r['z']:+.2f}"] for r in zs],
+        )
+        + "\n</details>\n"
+    )
     return text
 
 

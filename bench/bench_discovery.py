@@ -70,7 +70,9 @@ def table(rows) -> str:
     head += "|---|---|---|---|---|---|---|---|---|\n"
     body = "".join(
         f"| {r['method']} | {r['transform']} | {r['preset']} | {r['skel_p']:.2f} | {r['skel_r']:.2f} | {r['orient_p']:.2f} | "
-        f"{r['orient_r']:.2f} | {r['undecided']:.1f} | {r['seconds']:.2f} |\n" for r in rows)
+        f"{r['orient_r']:.2f} | {r['undecided']:.1f} | {r['seconds']:.2f} |\n"
+        for r in rows
+    )
     return head + body
 
 
@@ -93,9 +95,11 @@ def main(argv=None) -> int:
     md = table(rows)
     print(md)
     if args.write:
-        notes = (f"Presets: {', '.join(args.presets)}; seeds {seeds[0]}..{seeds[-1]}; alpha {args.alpha}; "
-                 f"{args.bootstrap} bootstrap resamples (time includes them); roles from the true graph, "
-                 "edges never shown to the search.\n\n")
+        notes = (
+            f"Presets: {', '.join(args.presets)}; seeds {seeds[0]}..{seeds[-1]}; alpha {args.alpha}; "
+            f"{args.bootstrap} bootstrap resamples (time includes them); roles from the true graph, "
+            "edges never shown to the search.\n\n"
+        )
         atomic_write_text(Path(args.write), header("Discovery benchmark", command_line()) + notes + md)
         print(f"wrote {args.write}", file=sys.stderr)
     return 0

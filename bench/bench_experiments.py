@@ -1,6 +1,6 @@
 """Experiment-analysis accuracy: geo-lift and pre/post (CausalPy) and switchback estimates vs the world's truth.
 
-    python bench/bench_experiments.py [--seeds 10]
+python bench/bench_experiments.py [--seeds 10]
 """
 
 from __future__ import annotations
@@ -42,13 +42,24 @@ def main() -> None:
             stats.setdefault(r.experiment.design, []).append((abs(z) <= 2, abs(err), r.se / abs(truth)))
             rows.append([seed, r.experiment.name, round(truth), round(r.estimate), round(r.se), f"{z:+.2f}", f"{100 * err:+.1f}%"])
         print(f"seed {seed}: {secs:.1f} s", file=sys.stderr)
-    summary = [[design, len(v), f"{100 * np.mean([a for a, _, _ in v]):.0f}%", f"{100 * np.median([b for _, b, _ in v]):.1f}%",
-                f"{100 * np.median([c for _, _, c in v]):.1f}%"] for design, v in stats.items()]
+    summary = [
+        [
+            design,
+            len(v),
+            f"{100 * np.mean([a for a, _, _ in v]):.0f}%",
+            f"{100 * np.median([b for _, b, _ in v]):.1f}%",
+            f"{100 * np.median([c for _, _, c in v]):.1f}%",
+        ]
+        for design, v in stats.items()
+    ]
     text = header("Experiment analysis accuracy (search world; pre/post = a national PPC go-dark added to each world)", command_line())
-    text += ("Goal: the true estimand within 2 se on >= 80% of seeds.\n\n"
-             + table(["design", "seeds", "within 2 se", "median |error|", "median se / |truth|"], summary)
-             + "\n<details><summary>per seed</summary>\n\n"
-             + table(["seed", "experiment", "truth", "estimate", "se", "z", "error"], rows) + "\n</details>\n")
+    text += (
+        "Goal: the true estimand within 2 se on >= 80% of seeds.\n\n"
+        + table(["design", "seeds", "within 2 se", "median |error|", "median se / |truth|"], summary)
+        + "\n<details><summary>per seed</summary>\n\n"
+        + table(["seed", "experiment", "truth", "estimate", "se", "z", "error"], rows)
+        + "\n</details>\n"
+    )
     write_fragment("experiments", text)
 
 

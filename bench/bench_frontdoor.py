@@ -54,9 +54,21 @@ def run(preset: str, seed: int, cfg: SamplerConfig) -> list[dict]:
         for ch in rep.channels:
             t = truth[ch.treatment]["roas"]
             s = ch.total.roas
-            rows.append({"preset": preset, "seed": seed, "method": label, "channel": ch.treatment, "truth": t, "mean": s.mean,
-                         "err": (s.mean - t) / abs(t), "covered": s.hdi_low <= t <= s.hdi_high, "seconds": secs, "z": zs,
-                         "warnings": ", ".join(sorted({w.code for w in fit.warnings})) or "-"})
+            rows.append(
+                {
+                    "preset": preset,
+                    "seed": seed,
+                    "method": label,
+                    "channel": ch.treatment,
+                    "truth": t,
+                    "mean": s.mean,
+                    "err": (s.mean - t) / abs(t),
+                    "covered": s.hdi_low <= t <= s.hdi_high,
+                    "seconds": secs,
+                    "z": zs,
+                    "warnings": ", ".join(sorted({w.code for w in fit.warnings})) or "-",
+                }
+            )
     return rows
 
 
@@ -69,21 +81,39 @@ def main() -> None:
     cfg = SamplerConfig(draws=args.draws, tune=args.draws, chains=2, seed=0)
     rows = [r for p in args.presets for s in range(args.seeds) for r in run(p, s, cfg)]
     text = header("Front-door worlds: estimation follows identification", command_line())
-    text += ("A latent confounder drives a channel's budget and the outcome; the channel works only through a mediator "
-             "(bench/bench_frontdoor.py, causalmmm/simulate/frontdoor.py). The default model adds the channel's spend to "
-             "the outcome equation as an adjustment term (held at its observed values in every do()), which is the "
-             "front-door formula; the comparison row regresses each node on its parents only. No experiment calibrates "
-             "these fits; the holdout go-dark lift tests are never fitted.\n\n")
+    text += (
+        "A latent confounder drives a channel's budget and the outcome; the channel works only through a mediator "
+        "(bench/bench_frontdoor.py, causalmmm/simulate/frontdoor.py). The default model adds the channel's spend to "
+        "the outcome equation as an adjustment term (held at its observed values in every do()), which is the "
+        "front-door formula; the comparison row regresses each node on its parents only. No experiment calibrates "
+        "these fits; the holdout go-dark lift tests are never fitted.\n\n"
+    )
     summary = []
-    for (p, m, c) in dict.fromkeys((r["preset"], r["method"], r["channel"]) for r in rows):
+    for p, m, c in dict.fromkeys((r["preset"], r["method"], r["channel"]) for r in rows):
         sub = [r for r in rows if (r["preset"], r["method"], r["channel"]) == (p, m, c)]
         errs = np.abs([r["err"] for r in sub])
         summary.append([p, m, c, f"{np.median(errs):.1%}", f"{errs.max():.1%}", f"{sum(r['covered'] for r in sub)}/{len(sub)}"])
     text += table(["world", "method", "channel", "median abs error", "max abs error", "94% HDI covers"], summary)
     text += "\nPer seed:\n\n"
-    text += table(["world", "seed", "method", "channel", "true ROAS", "estimate", "error", "covered", "holdout z", "warnings", "fit s"],
-                  [[r["preset"], r["seed"], r["method"], r["channel"], r["truth"], r["mean"], f"{r['err']:+.1%}",
-                    "yes" if r["covered"] else "no", r["z"], r["warnings"], f"{r['seconds']:.0f}"] for r in rows])
+    text += table(
+        ["world", "seed", "method", "channel", "true ROAS", "estimate", "error", "covered", "holdout z", "warnings", "fit s"],
+        [
+            [
+                r["preset"],
+                r["seed"],
+                r["method"],
+                r["channel"],
+                r["truth"],
+                r["mean"],
+                f"{r['err']:+.1%}",
+                "yes" if r["covered"] else "no",
+                r["z"],
+                r["warnings"],
+                f"{r['seconds']:.0f}",
+            ]
+            for r in rows
+        ],
+    )
     write_fragment("frontdoor", text)
 
 

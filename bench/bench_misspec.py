@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from bench.common import command_line, header, table, write_fragment  # noqa: E402
-from causalmmm.fmt import interval, num, pct, signed_pct  # noqa: E402
 from causalmmm.data import load_data  # noqa: E402
 from causalmmm.experiments.analyze import analyze_experiments, merge_results  # noqa: E402
 from causalmmm.experiments.schema import load_experiments  # noqa: E402
+from causalmmm.fmt import interval, num, pct, signed_pct  # noqa: E402
 from causalmmm.graph import load_graph  # noqa: E402
 from causalmmm.model.fit import SamplerConfig, fit_model  # noqa: E402
 from causalmmm.query.do import PosteriorSCM  # noqa: E402
@@ -95,9 +95,22 @@ def fit_family(family: str, seed: int, cfg: SamplerConfig) -> list[dict[str, Any
     rows = []
     for ch in rep.channels:
         true, s = truth[ch.treatment]["roas"], ch.total.roas
-        rows.append({"family": family, "seed": seed, "channel": ch.treatment, "truth": true, "mean": s.mean,
-                     "low": s.hdi_low, "high": s.hdi_high, "err": (s.mean - true) / abs(true), "covered": bool(s.hdi_low <= true <= s.hdi_high),
-                     "warnings": codes, "seconds": secs, "notes": f"max R-hat {rhat:.2f}; {n_div} div; {len(calibrating)} calibrating"})
+        rows.append(
+            {
+                "family": family,
+                "seed": seed,
+                "channel": ch.treatment,
+                "truth": true,
+                "mean": s.mean,
+                "low": s.hdi_low,
+                "high": s.hdi_high,
+                "err": (s.mean - true) / abs(true),
+                "covered": bool(s.hdi_low <= true <= s.hdi_high),
+                "warnings": codes,
+                "seconds": secs,
+                "notes": f"max R-hat {rhat:.2f}; {n_div} div; {len(calibrating)} calibrating",
+            }
+        )
     return rows
 
 
@@ -126,8 +139,7 @@ def summarise(family: str, rows: list[dict[str, Any]], failures: list[str]) -> l
     verdict = "meets targets" if ok else (f"misses; warned: {', '.join(named)}" if named else "misses, no misspecification warning")
     if failures:
         verdict += f"; {len(failures)} seed(s) failed: {failures[0]}"
-    return [family, len(seeds), "; ".join(f"{c.removesuffix('_spend')} {pct(v)}" for c, v in med.items()),
-            f"{covered}/{len(rows)}", warn or "none", verdict]
+    return [family, len(seeds), "; ".join(f"{c.removesuffix('_spend')} {pct(v)}" for c, v in med.items()), f"{covered}/{len(rows)}", warn or "none", verdict]
 
 
 def main() -> None:
@@ -157,16 +169,35 @@ def main() -> None:
         rows += fam_rows
         summary.append(summarise(family, fam_rows, failures))
     text = header("Misspecification suite: worlds our defaults do not match", command_line())
-    text += ("Each family (docs/simulator.md, *Misspecification suite*) is fitted with the graph a user who knows the business "
-             "writes and one go-dark lift test per channel measured on sales (rel. se 12 %). Error is (posterior mean − true "
-             f"total ROAS) / |truth|. Targets: median |error| <= {MAX_ERR:.0%} per channel and 94% HDI coverage >= "
-             f"{MIN_COVERAGE:.0%} per family; where a family is beyond the model by design, a named warning must fire. "
-             "*Warnings* counts the seeds on which each code fired (n/a: this version raises none).\n\n"
-             + table(["family", "seeds", "median abs. error per channel", "HDI covers truth", "warnings (seeds)", "verdict"], summary)
-             + "\n<details><summary>per seed</summary>\n\n"
-             + table(["family", "seed", "channel", "true ROAS", "estimate", "94% HDI", "error", "covered", "warnings", "fit s", "notes"],
-                     [[r["family"], r["seed"], r["channel"], num(r["truth"]), num(r["mean"]), interval(r["low"], r["high"]), signed_pct(r["err"]),
-                       r["covered"], _codes_text(r["warnings"]), num(r["seconds"]), r["notes"]] for r in rows]) + "\n</details>\n")
+    text += (
+        "Each family (docs/simulator.md, *Misspecification suite*) is fitted with the graph a user who knows the business "
+        "writes and one go-dark lift test per channel measured on sales (rel. se 12 %). Error is (posterior mean − true "
+        f"total ROAS) / |truth|. Targets: median |error| <= {MAX_ERR:.0%} per channel and 94% HDI coverage >= "
+        f"{MIN_COVERAGE:.0%} per family; where a family is beyond the model by design, a named warning must fire. "
+        "*Warnings* counts the seeds on which each code fired (n/a: this version raises none).\n\n"
+        + table(["family", "seeds", "median abs. error per channel", "HDI covers truth", "warnings (seeds)", "verdict"], summary)
+        + "\n<details><summary>per seed</summary>\n\n"
+        + table(
+            ["family", "seed", "channel", "true ROAS", "estimate", "94% HDI", "error", "covered", "warnings", "fit s", "notes"],
+            [
+                [
+                    r["family"],
+                    r["seed"],
+                    r["channel"],
+                    num(r["truth"]),
+                    num(r["mean"]),
+                    interval(r["low"], r["high"]),
+                    signed_pct(r["err"]),
+                    r["covered"],
+                    _codes_text(r["warnings"]),
+                    num(r["seconds"]),
+                    r["notes"],
+                ]
+                for r in rows
+            ],
+        )
+        + "\n</details>\n"
+    )
     write_fragment(args.name, text)
 
 

@@ -69,11 +69,35 @@ def fit_world(world: PublicWorld, calibrated: bool, cfg: SamplerConfig) -> tuple
     for ch in rep.channels:
         truth, s = world.truth[ch.treatment], ch.total.roas
         covered = s.hdi_low <= truth <= s.hdi_high
-        rows.append([world.name, method, ch.treatment, num(truth), num(s.mean), signed(100 * (s.mean - truth) / abs(truth), 2) + "%",
-                     f"[{num(s.hdi_low)}, {num(s.hdi_high)}]", "yes" if covered else "no", f"{seconds:.0f}", _warning_codes(warnings)])
-    crow = [[world.name, method, r.name, num(world.experiment_truth[r.name]), f"{num(r.measured)} ± {num(r.se)}",
-             f"{num(r.loo_mean)} ± {num(r.loo_sd)}", signed(r.z_loo, 2), num(r.k_hat, 2), signed(r.z_in_sample, 2),
-             "CONFLICT" if r.conflict else "ok"] for r in conflicts.rows]
+        rows.append(
+            [
+                world.name,
+                method,
+                ch.treatment,
+                num(truth),
+                num(s.mean),
+                signed(100 * (s.mean - truth) / abs(truth), 2) + "%",
+                f"[{num(s.hdi_low)}, {num(s.hdi_high)}]",
+                "yes" if covered else "no",
+                f"{seconds:.0f}",
+                _warning_codes(warnings),
+            ]
+        )
+    crow = [
+        [
+            world.name,
+            method,
+            r.name,
+            num(world.experiment_truth[r.name]),
+            f"{num(r.measured)} ± {num(r.se)}",
+            f"{num(r.loo_mean)} ± {num(r.loo_sd)}",
+            signed(r.z_loo, 2),
+            num(r.k_hat, 2),
+            signed(r.z_in_sample, 2),
+            "CONFLICT" if r.conflict else "ok",
+        ]
+        for r in conflicts.rows
+    ]
     return rows, crow, None
 
 
@@ -93,26 +117,27 @@ def main() -> None:
             print(f"{world.name}: {why}", file=sys.stderr)
             continue
         for cfg in configs:
-            for calibrated in ((False, True) if world.experiments else (False,)):
+            for calibrated in (False, True) if world.experiments else (False,):
                 try:
                     r, c, _ = fit_world(world, calibrated, cfg)
                 except Exception as exc:  # noqa: BLE001 - one failing fit must not hide the others
                     traceback.print_exc()
-                    skipped.append(f"{world.name} ({'fast' if cfg.fast else 'NUTS'}{', calibrated' if calibrated else ''}): "
-                                   f"{type(exc).__name__}: {exc}")
+                    skipped.append(f"{world.name} ({'fast' if cfg.fast else 'NUTS'}{', calibrated' if calibrated else ''}): {type(exc).__name__}: {exc}")
                     continue
                 rows += r
                 conflict_rows += c
                 print(f"{world.name} {'fast' if cfg.fast else 'NUTS'} calibrated={calibrated} done", file=sys.stderr)
     text = header("Public data: pymc-marketing's mmm_example and mmm_roas_data (documented truth)", command_line())
-    text += ("Truth: total ROAS over the whole data from each data set's documented data-generating process "
-             "(tests/data/README.md). mmm_roas's confounder z drives x1 and y; with z latent, x1 is not identified "
-             "without experiments. The go-dark experiments are unbiased with se = 10% of the effect.\n\n")
+    text += (
+        "Truth: total ROAS over the whole data from each data set's documented data-generating process "
+        "(tests/data/README.md). mmm_roas's confounder z drives x1 and y; with z latent, x1 is not identified "
+        "without experiments. The go-dark experiments are unbiased with se = 10% of the effect.\n\n"
+    )
     text += table(["data", "fit", "channel", "true ROAS", "estimate", "error", "94% HDI", "covers", "s", "warnings"], rows) if rows else ""
     if conflict_rows:
-        text += ("\nExperiment conflicts (PSIS-LOO; conflict when |z_loo| > 2.5 or |z_in| > 2; k̂ > 0.7 = approximation unreliable):\n\n"
-                 + table(["data", "fit", "experiment", "true effect", "measured ± se", "without it ± sd", "z_loo", "k̂", "z_in",
-                          "verdict"], conflict_rows))
+        text += "\nExperiment conflicts (PSIS-LOO; conflict when |z_loo| > 2.5 or |z_in| > 2; k̂ > 0.7 = approximation unreliable):\n\n" + table(
+            ["data", "fit", "experiment", "true effect", "measured ± se", "without it ± sd", "z_loo", "k̂", "z_in", "verdict"], conflict_rows
+        )
     if skipped:
         text += "\nNot run:\n\n" + "".join(f"- {s}\n" for s in skipped)
     n_cov = sum(r[7] == "yes" for r in rows)

@@ -44,20 +44,22 @@ def main() -> None:
                 if not term.is_media:
                     continue
                 model_scale = spec.scales[term.source]
-                truth = {"alpha": term.adstock_params["alpha"], "s": term.saturation_params["s"],
-                         "k": term.saturation_params["k"] * term.ref / model_scale}
+                truth = {"alpha": term.adstock_params["alpha"], "s": term.saturation_params["s"], "k": term.saturation_params["k"] * term.ref / model_scale}
                 for key, true in truth.items():
                     s = Summary.of(draws[param_name(node, key, term.source)])
                     ok = s.hdi_low <= true <= s.hdi_high
                     cover.append(ok)
-                    rows.append([seed, f"{term.source} -> {node}", key, round(true, 3), round(s.mean, 3),
-                                 f"[{s.hdi_low:.2f}, {s.hdi_high:.2f}]", "yes" if ok else "no"])
+                    rows.append(
+                        [seed, f"{term.source} -> {node}", key, round(true, 3), round(s.mean, 3), f"[{s.hdi_low:.2f}, {s.hdi_high:.2f}]", "yes" if ok else "no"]
+                    )
         print(f"seed {seed} done", file=sys.stderr)
     text = header("Adstock and saturation recovery (search world, uncalibrated)", command_line())
-    text += (f"94% HDI covers the true value for {sum(cover)}/{len(cover)} parameters "
-             f"({100 * np.mean(cover):.0f}%). Wide intervals on `k` and `s` are the honest answer where spend "
-             "never leaves a narrow range (PPC follows demand within ±10%).\n\n"
-             + table(["seed", "edge", "parameter", "truth", "posterior mean", "94% HDI", "covered"], rows))
+    text += (
+        f"94% HDI covers the true value for {sum(cover)}/{len(cover)} parameters "
+        f"({100 * np.mean(cover):.0f}%). Wide intervals on `k` and `s` are the honest answer where spend "
+        "never leaves a narrow range (PPC follows demand within ±10%).\n\n"
+        + table(["seed", "edge", "parameter", "truth", "posterior mean", "94% HDI", "covered"], rows)
+    )
     write_fragment("recovery", text)
 
 

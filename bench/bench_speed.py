@@ -53,8 +53,16 @@ def part(name: str, draws: int, seed: int) -> dict:
     elif name == "flat":
         from bench.flat_mmm import fit_flat_mmm
 
-        res = fit_flat_mmm(world.data, channels=list(world.graph.spend_nodes), controls=["demand", "promo"], draws=draws, tune=draws,
-                           chains=2, seed=seed, config_name="with_confounder")
+        res = fit_flat_mmm(
+            world.data,
+            channels=list(world.graph.spend_nodes),
+            controls=["demand", "promo"],
+            draws=draws,
+            tune=draws,
+            chains=2,
+            seed=seed,
+            config_name="with_confounder",
+        )
         out["seconds"], out["ess_min"], out["rhat_max"] = res.fit_seconds, res.ess_bulk_min, res.r_hat_max
     elif name in ("query", "optimize"):
         from causalmmm.data import load_data
@@ -97,8 +105,7 @@ def part(name: str, draws: int, seed: int) -> dict:
 
 
 def run_part(name: str, draws: int, seed: int) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--part", name, "--draws", str(draws), "--seed", str(seed)],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, __file__, "--part", name, "--draws", str(draws), "--seed", str(seed)], capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{name} failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -136,24 +143,53 @@ def main() -> None:
 
     rows = []
     c, f = med("causal", "seconds"), med("flat", "seconds")
-    rows.append(["causalmmm full fit (nutpie, 2 chains)", c, med("causal", "ess_min"), med("causal", "rhat_max"),
-                 (med("causal", "ess_min") or 0) / c if c else None, med("causal", "peak_rss_mb"), "-"])
+    rows.append(
+        [
+            "causalmmm full fit (nutpie, 2 chains)",
+            c,
+            med("causal", "ess_min"),
+            med("causal", "rhat_max"),
+            (med("causal", "ess_min") or 0) / c if c else None,
+            med("causal", "peak_rss_mb"),
+            "-",
+        ]
+    )
     if f:
-        rows.append(["pymc-marketing flat fit (nutpie, 2 chains)", f, med("flat", "ess_min"), med("flat", "rhat_max"),
-                     (med("flat", "ess_min") or 0) / f, med("flat", "peak_rss_mb"), "-"])
+        rows.append(
+            [
+                "pymc-marketing flat fit (nutpie, 2 chains)",
+                f,
+                med("flat", "ess_min"),
+                med("flat", "rhat_max"),
+                (med("flat", "ess_min") or 0) / f,
+                med("flat", "peak_rss_mb"),
+                "-",
+            ]
+        )
         rows.append(["ratio causalmmm / pymc-marketing", c / f if c else None, "", "", "", "", "<= 1.0 (stretch 0.5)"])
     rows.append(["causalmmm --fast (MAP + Laplace)", med("fast", "seconds"), "", "", "", med("fast", "peak_rss_mb"), "<= 5 s"])
     q = res.get("query", [{}])[-1]
-    rows.append([f"query: {q.get('draws')} draws x {q.get('periods')} periods x {q.get('nodes')} nodes", med("query", "seconds"), "", "", "",
-                 med("query", "peak_rss_mb"), "< 1 s"])
+    rows.append(
+        [
+            f"query: {q.get('draws')} draws x {q.get('periods')} periods x {q.get('nodes')} nodes",
+            med("query", "seconds"),
+            "",
+            "",
+            "",
+            med("query", "peak_rss_mb"),
+            "< 1 s",
+        ]
+    )
     rows.append(["optimiser (3 channels, 52 weeks, 200 draws)", med("optimize", "seconds"), "", "", "", med("optimize", "peak_rss_mb"), "< 10 s"])
     text = header("Speed and memory (search world, 156 weeks, 10 nodes)", command_line())
-    text += (f"Both fits: nutpie, 2 chains, {args.draws} tune + {args.draws} draws, seed {args.seed}; median of {args.repeats} "
-             "interleaved runs after one warm-up fit of each tool (so both compile with a warm cache, as in day-to-day use); "
-             "wall time includes building and compiling the model. `--fast` is measured the same way (warm-up, then the median "
-             f"of {args.repeats} runs). pymc-marketing gets demand and promo as "
-             "controls (its best configuration on this world). Peak memory is the peak RSS of the measuring process.\n\n"
-             + table(["what", "seconds", "min ESS (bulk)", "max R-hat", "ESS/s", "peak MB", "goal"], rows))
+    text += (
+        f"Both fits: nutpie, 2 chains, {args.draws} tune + {args.draws} draws, seed {args.seed}; median of {args.repeats} "
+        "interleaved runs after one warm-up fit of each tool (so both compile with a warm cache, as in day-to-day use); "
+        "wall time includes building and compiling the model. `--fast` is measured the same way (warm-up, then the median "
+        f"of {args.repeats} runs). pymc-marketing gets demand and promo as "
+        "controls (its best configuration on this world). Peak memory is the peak RSS of the measuring process.\n\n"
+        + table(["what", "seconds", "min ESS (bulk)", "max R-hat", "ESS/s", "peak MB", "goal"], rows)
+    )
     write_fragment("speed", text)
 
 

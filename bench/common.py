@@ -23,8 +23,7 @@ def machine() -> str:
 
 
 def header(title: str, command: str) -> str:
-    return (f"## {title}\n\n"
-            f"Command: `{command}`  \nDate: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC  \nMachine: {machine()}\n\n")
+    return f"## {title}\n\nCommand: `{command}`  \nDate: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC  \nMachine: {machine()}\n\n"
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

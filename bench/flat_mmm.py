@@ -63,8 +63,7 @@ class FlatResult:
 
     def summary(self, hdi_prob: float = 0.94) -> dict[str, dict[str, float]]:
         """ROAS mean and HDI per channel."""
-        return {c: {"mean": float(np.mean(d)), **dict(zip(("hdi_low", "hdi_high"), _hdi(d, hdi_prob)))}
-                for c, d in self.roas_draws.items()}
+        return {c: {"mean": float(np.mean(d)), **dict(zip(("hdi_low", "hdi_high"), _hdi(d, hdi_prob)))} for c, d in self.roas_draws.items()}
 
 
 def _hdi(x: np.ndarray, prob: float) -> tuple[float, float]:
@@ -113,9 +112,9 @@ def _window_mask(df: pd.DataFrame, date_column: str, start: Any, end: Any) -> np
     return ((dates >= pd.Timestamp(start)) & (dates <= pd.Timestamp(end))).to_numpy()
 
 
-def lift_rows_from_experiments(experiments: Sequence[dict], df: pd.DataFrame, *, outcome: str = "sales",
-                               date_column: str = "date", channels: Sequence[str] | None = None
-                               ) -> tuple[pd.DataFrame, list[dict[str, str]]]:
+def lift_rows_from_experiments(
+    experiments: Sequence[dict], df: pd.DataFrame, *, outcome: str = "sales", date_column: str = "date", channels: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, list[dict[str, str]]]:
     """Convert CONTRACT-format experiments into pymc-marketing lift-test rows.
 
     Returns ``(rows, skipped)``. ``rows`` has the columns ``channel, x, delta_x,
@@ -154,8 +153,7 @@ def lift_rows_from_experiments(experiments: Sequence[dict], df: pd.DataFrame, *,
         measured = e.get("measured")
         measured_list = [measured] if isinstance(measured, str) else list(measured or [])
         if measured_list != [outcome]:
-            skipped.append({"name": name, "reason": f"measured on {'+'.join(map(str, measured_list)) or '?'}, not {outcome}; "
-                                                   "a flat MMM has no node for it"})
+            skipped.append({"name": name, "reason": f"measured on {'+'.join(map(str, measured_list)) or '?'}, not {outcome}; a flat MMM has no node for it"})
             continue
         treatment = e.get("treatment")
         if treatment not in df.columns or (cols is not None and treatment not in cols):
@@ -192,11 +190,14 @@ def lift_rows_from_experiments(experiments: Sequence[dict], df: pd.DataFrame, *,
         if delta_y * (new_x - x) <= 0:
             # pymc-marketing compares |model lift| with |delta_y|; a lift of the wrong sign (noise) would be
             # silently read as a positive one, so say so rather than hide it.
-            skipped.append({"name": name, "reason": f"estimate {e['estimate']} has the opposite sign to the spend change; "
-                                                   "pymc-marketing's |Δy| likelihood cannot represent it"})
+            skipped.append(
+                {
+                    "name": name,
+                    "reason": f"estimate {e['estimate']} has the opposite sign to the spend change; pymc-marketing's |Δy| likelihood cannot represent it",
+                }
+            )
             continue
-        rows.append({"channel": treatment, "x": x, "delta_x": new_x - x, "delta_y": delta_y, "sigma": max(sigma, 1e-9),
-                     "name": name})
+        rows.append({"channel": treatment, "x": x, "delta_x": new_x - x, "delta_y": delta_y, "sigma": max(sigma, 1e-9), "name": name})
     out = pd.DataFrame(rows, columns=["channel", "x", "delta_x", "delta_y", "sigma", "name"])
     return out, skipped
 
@@ -220,11 +221,26 @@ def _diagnostics(idata: Any, var_names: Sequence[str]) -> tuple[float, float, in
     return ess_min, rhat_max, div
 
 
-def fit_flat_mmm(df: pd.DataFrame, *, date_column: str = "date", outcome: str = "sales", channels: Sequence[str],
-                 controls: Sequence[str] = (), lift_tests: pd.DataFrame | None = None, draws: int = 500, tune: int = 500,
-                 chains: int = 2, seed: int = 0, sampler: str = "nutpie", config_name: str = "spend_only",
-                 adstock_l_max: int = 8, saturation: str = "logistic", target_accept: float = 0.9,
-                 scale_controls: bool = True, lift_likelihood: str = "gamma") -> FlatResult:
+def fit_flat_mmm(
+    df: pd.DataFrame,
+    *,
+    date_column: str = "date",
+    outcome: str = "sales",
+    channels: Sequence[str],
+    controls: Sequence[str] = (),
+    lift_tests: pd.DataFrame | None = None,
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 2,
+    seed: int = 0,
+    sampler: str = "nutpie",
+    config_name: str = "spend_only",
+    adstock_l_max: int = 8,
+    saturation: str = "logistic",
+    target_accept: float = 0.9,
+    scale_controls: bool = True,
+    lift_likelihood: str = "gamma",
+) -> FlatResult:
     """Fit pymc-marketing's flat MMM and return total ROAS draws per channel.
 
     ``controls``: extra regressors (confounder, clicks, promo...). With
@@ -271,15 +287,28 @@ def fit_flat_mmm(df: pd.DataFrame, *, date_column: str = "date", outcome: str = 
     y = pd.Series(pd.to_numeric(df[outcome]).to_numpy(dtype=float), index=X.index, name=outcome)
 
     sat = pmm.LogisticSaturation() if saturation == "logistic" else pmm.HillSaturation()
-    sampler_config: dict[str, Any] = {"draws": draws, "tune": tune, "chains": chains, "target_accept": target_accept,
-                                      "nuts_sampler": sampler, "progressbar": False, "compute_convergence_checks": False}
+    sampler_config: dict[str, Any] = {
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "target_accept": target_accept,
+        "nuts_sampler": sampler,
+        "progressbar": False,
+        "compute_convergence_checks": False,
+    }
     if sampler == "pymc":
         sampler_config["cores"] = min(chains, 2)
     n_lift = 0
     with _quiet():
-        mmm = pmm.MMM(date_column=date_column, channel_columns=channels, control_columns=controls or None,
-                      adstock=pmm.GeometricAdstock(l_max=adstock_l_max), saturation=sat, yearly_seasonality=2,
-                      sampler_config=sampler_config)
+        mmm = pmm.MMM(
+            date_column=date_column,
+            channel_columns=channels,
+            control_columns=controls or None,
+            adstock=pmm.GeometricAdstock(l_max=adstock_l_max),
+            saturation=sat,
+            yearly_seasonality=2,
+            sampler_config=sampler_config,
+        )
         t0 = time.perf_counter()
         mmm.build_model(X, y)
         if lift_tests is not None and len(lift_tests):
@@ -306,8 +335,7 @@ def fit_flat_mmm(df: pd.DataFrame, *, date_column: str = "date", outcome: str = 
     total = contrib.sum("date").stack(sample=("chain", "draw")).transpose("channel", "sample")
     spend = {c: float(X[c].sum()) for c in channels}
     contribution_draws = {c: total.sel(channel=c).to_numpy().astype(float) for c in channels}
-    roas = {c: contribution_draws[c] / spend[c] if spend[c] > 0 else np.full_like(contribution_draws[c], np.nan)
-            for c in channels}
+    roas = {c: contribution_draws[c] / spend[c] if spend[c] > 0 else np.full_like(contribution_draws[c], np.nan) for c in channels}
     return FlatResult(config_name, roas, fit_seconds, ess_min, rhat_max, div, contribution_draws, spend, sampler, n_lift)
 
 
@@ -349,15 +377,36 @@ def _synthetic(seed: int = 0, n: int = 104) -> tuple[pd.DataFrame, dict[str, flo
         s = int(n * (0.2 + 0.2 * i))
         x = spend[c].copy()
         x_off = x.copy()
-        x_off[s:s + 6] = 0
+        x_off[s : s + 6] = 0
         w = alpha[c] ** np.arange(l_max)
         w = w / w.sum()
-        lift = roas_true[c] * (np.convolve(x_off, w)[:n] - np.convolve(x, w)[:n])[s:s + 6].mean()
-        exps.append({"name": f"{c}_dark", "treatment": c, "intervention": "off", "measured": "sales",
-                     "start": str(dates[s].date()), "end": str(dates[s + 5].date()),
-                     "estimate": float(lift + rng.normal(0, 0.1 * abs(lift))), "se": float(0.1 * abs(lift)), "unit": "per_period"})
-    exps.append({"name": "search_switchback", "treatment": "search", "intervention": "off", "measured": ["search_clicks", "seo_clicks"],
-                 "start": str(dates[int(n * 0.8)].date()), "end": str(dates[int(n * 0.8) + 5].date()), "estimate": -500.0, "se": 50.0, "unit": "per_period"})
+        lift = roas_true[c] * (np.convolve(x_off, w)[:n] - np.convolve(x, w)[:n])[s : s + 6].mean()
+        exps.append(
+            {
+                "name": f"{c}_dark",
+                "treatment": c,
+                "intervention": "off",
+                "measured": "sales",
+                "start": str(dates[s].date()),
+                "end": str(dates[s + 5].date()),
+                "estimate": float(lift + rng.normal(0, 0.1 * abs(lift))),
+                "se": float(0.1 * abs(lift)),
+                "unit": "per_period",
+            }
+        )
+    exps.append(
+        {
+            "name": "search_switchback",
+            "treatment": "search",
+            "intervention": "off",
+            "measured": ["search_clicks", "seo_clicks"],
+            "start": str(dates[int(n * 0.8)].date()),
+            "end": str(dates[int(n * 0.8) + 5].date()),
+            "estimate": -500.0,
+            "se": 50.0,
+            "unit": "per_period",
+        }
+    )
     return df, truth, exps
 
 
@@ -378,14 +427,30 @@ def _main() -> None:
     print(lift.to_string(index=False))
     print("skipped:", skipped)
     print("true in-sample ROAS:", {c: round(v, 3) for c, v in truth.items()})
-    setups = {"spend_only": ([], None), "with_confounder": (["demand"], None), "kitchen_sink": (["demand", "search_clicks"], None),
-              "lift_calibrated": (["demand"], lift)}
+    setups = {
+        "spend_only": ([], None),
+        "with_confounder": (["demand"], None),
+        "kitchen_sink": (["demand", "search_clicks"], None),
+        "lift_calibrated": (["demand"], lift),
+    }
     for name in args.configs:
         controls, lt = setups[name]
-        res = fit_flat_mmm(df, channels=channels, controls=controls, lift_tests=lt, draws=args.draws, tune=args.tune,
-                           chains=args.chains, seed=1, sampler=args.sampler, config_name=name)
-        print(f"\n[{name}] sampler={res.sampler} fit {res.fit_seconds:.1f}s  ess_bulk_min={res.ess_bulk_min:.0f} "
-              f"r_hat_max={res.r_hat_max:.3f} divergences={res.divergences} lift_rows={res.n_lift_rows}")
+        res = fit_flat_mmm(
+            df,
+            channels=channels,
+            controls=controls,
+            lift_tests=lt,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            seed=1,
+            sampler=args.sampler,
+            config_name=name,
+        )
+        print(
+            f"\n[{name}] sampler={res.sampler} fit {res.fit_seconds:.1f}s  ess_bulk_min={res.ess_bulk_min:.0f} "
+            f"r_hat_max={res.r_hat_max:.3f} divergences={res.divergences} lift_rows={res.n_lift_rows}"
+        )
         for c, s in res.summary().items():
             print(f"  {c:<7} ROAS {s['mean']:.2f} [{s['hdi_low']:.2f}, {s['hdi_high']:.2f}]  truth {truth[c]:.2f}")
 

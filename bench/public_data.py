@@ -36,14 +36,21 @@ ROAS_CSV = DATA_DIR / "mmm_roas_data.csv"
 
 #: mmm_example's DGP (pymc-marketing docs/source/notebooks/mmm/mmm_example.ipynb, "Data Generation Process").
 EXAMPLE_DGP: dict[str, Any] = {
-    "seed": "sum(map(ord, 'mmm'))", "scale": 1000.0, "intercept": 2.0, "noise_sd": 0.25, "l_max": 8,
-    "x1": {"alpha": 0.4, "lam": 4.0, "beta": 3.0}, "x2": {"alpha": 0.2, "lam": 3.0, "beta": 2.0},
+    "seed": "sum(map(ord, 'mmm'))",
+    "scale": 1000.0,
+    "intercept": 2.0,
+    "noise_sd": 0.25,
+    "l_max": 8,
+    "x1": {"alpha": 0.4, "lam": 4.0, "beta": 3.0},
+    "x2": {"alpha": 0.2, "lam": 3.0, "beta": 2.0},
     "events": {"event_1": ("2019-05-13", 1.5), "event_2": ("2020-09-14", 2.5)},
 }
 #: mmm_roas_data's DGP as its columns pin it down (checked exactly in tests/test_public_data.py).
 ROAS_DGP: dict[str, Any] = {
-    "amplitude": 100.0, "l_max": 4,
-    "x1": {"alpha": 0.3, "lam": 1.0, "beta": 2.0}, "x2": {"alpha": 0.5, "lam": 2.5, "beta": 1.5},
+    "amplitude": 100.0,
+    "l_max": 4,
+    "x1": {"alpha": 0.3, "lam": 1.0, "beta": 2.0},
+    "x2": {"alpha": 0.5, "lam": 2.5, "beta": 1.5},
 }
 #: Two go-dark experiments for mmm_roas (8 weeks each), as in the issue: measured without bias, se 10% of the effect.
 ROAS_EXPERIMENTS: dict[str, tuple[str, str, str]] = {
@@ -140,8 +147,9 @@ def example_graph() -> CausalGraph:
 def mmm_example() -> PublicWorld:
     frame = example_frame()
     truth = example_truth(frame)
-    return PublicWorld("mmm_example", frame, example_graph(), truth, dict(truth),
-                       notes="no spend before the data, so the notebook's truth and causalmmm's estimand coincide")
+    return PublicWorld(
+        "mmm_example", frame, example_graph(), truth, dict(truth), notes="no spend before the data, so the notebook's truth and causalmmm's estimand coincide"
+    )
 
 
 # ---------------------------------------------------------------- mmm_roas_data
@@ -184,9 +192,21 @@ def roas_experiments(raw: pd.DataFrame | None = None) -> tuple[list[Experiment],
         window = ((raw["date"] >= start) & (raw["date"] <= end)).to_numpy()
         effect = float(-roas_effect_of_turning_off(raw, ch, window)[window].sum() / window.sum())  # intervened − factual
         truth[name] = effect
-        exps.append(Experiment(name=name, design="lift", treatment=ch, intervention=("set", 0.0), measured=("y",),
-                               start=pd.Timestamp(start), end=pd.Timestamp(end), unit="per_period", estimate=effect,
-                               se=EXPERIMENT_SE_SHARE * abs(effect), source="bench/public_data.py"))
+        exps.append(
+            Experiment(
+                name=name,
+                design="lift",
+                treatment=ch,
+                intervention=("set", 0.0),
+                measured=("y",),
+                start=pd.Timestamp(start),
+                end=pd.Timestamp(end),
+                unit="per_period",
+                estimate=effect,
+                se=EXPERIMENT_SE_SHARE * abs(effect),
+                source="bench/public_data.py",
+            )
+        )
     return exps, truth
 
 
@@ -206,9 +226,16 @@ def mmm_roas(z_observed: bool) -> PublicWorld:
     raw = roas_raw()
     cols = ["date", "y", "x1", "x2"] + (["z"] if z_observed else [])
     exps, exp_truth = roas_experiments(raw)
-    return PublicWorld("mmm_roas (z observed)" if z_observed else "mmm_roas (z latent)", raw[cols].copy(), roas_graph(z_observed),
-                       roas_truth(raw), roas_truth_documented(raw), exps, exp_truth,
-                       notes="no spend before the data, so the notebook's truth and causalmmm's estimand coincide")
+    return PublicWorld(
+        "mmm_roas (z observed)" if z_observed else "mmm_roas (z latent)",
+        raw[cols].copy(),
+        roas_graph(z_observed),
+        roas_truth(raw),
+        roas_truth_documented(raw),
+        exps,
+        exp_truth,
+        notes="no spend before the data, so the notebook's truth and causalmmm's estimand coincide",
+    )
 
 
 def worlds() -> list[PublicWorld]:

@@ -1,8 +1,8 @@
 """Regenerate docs/benchmarks.md: run every benchmark, then assemble their fragments.
 
-    python -m bench.run_all            # full (about 35 minutes on 2 cores)
-    python -m bench.run_all --quick    # fewer seeds and draws (about 10 minutes)
-    python -m bench.run_all --assemble # only rebuild docs/benchmarks.md from bench/results/
+python -m bench.run_all            # full (about 35 minutes on 2 cores)
+python -m bench.run_all --quick    # fewer seeds and draws (about 10 minutes)
+python -m bench.run_all --assemble # only rebuild docs/benchmarks.md from bench/results/
 """
 
 from __future__ import annotations
@@ -15,8 +15,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-ORDER = ["run_log", "speed", "accuracy", "accuracy_latent_factor", "coverage", "recovery", "experiments", "discovery", "misspec",
-         "public", "frontdoor", "anchors"]
+ORDER = [
+    "run_log",
+    "speed",
+    "accuracy",
+    "accuracy_latent_factor",
+    "coverage",
+    "recovery",
+    "experiments",
+    "discovery",
+    "misspec",
+    "public",
+    "frontdoor",
+    "anchors",
+]
 
 INTRO = """# Benchmarks
 
@@ -69,8 +81,9 @@ def write_run_log(quick: bool) -> None:
     rows = [[f"`{cmd}`", f"{sec / 60:.1f}", f"{100 * sec / total:.0f}%"] for cmd, sec in STEPS]
     rows.append(["total", f"{total / 60:.1f}", "100%"])
     text = header("Run log: how long each step took" + (" (quick mode)" if quick else ""), command_line())
-    text += ("Wall time of each benchmark script in this run (minutes), excluding installation. "
-             "Quick mode: `make bench-quick`.\n\n" + table(["step", "minutes", "share"], rows))
+    text += "Wall time of each benchmark script in this run (minutes), excluding installation. Quick mode: `make bench-quick`.\n\n" + table(
+        ["step", "minutes", "share"], rows
+    )
     write_fragment("run_log", text)
 
 
@@ -92,11 +105,18 @@ def main() -> None:
     if not args.assemble:
         q = args.quick
         run("bench_speed.py", *(["--draws", "300"] if q else []))
-        run("bench_accuracy.py", "--presets", "search", "search_latent", "linear", "--name", "accuracy",
-            *(["--seeds", "1", "--draws", "300"] if q else ["--seeds", "3"]))
+        run(
+            "bench_accuracy.py",
+            "--presets",
+            "search",
+            "search_latent",
+            "linear",
+            "--name",
+            "accuracy",
+            *(["--seeds", "1", "--draws", "300"] if q else ["--seeds", "3"]),
+        )
         if not q:
-            run("bench_accuracy.py", "--presets", "search_latent", "--seeds", "5", "--no-flat", "--latent", "factor",
-                "--name", "accuracy_latent_factor")
+            run("bench_accuracy.py", "--presets", "search_latent", "--seeds", "5", "--no-flat", "--latent", "factor", "--name", "accuracy_latent_factor")
         run("bench_recovery.py", *(["--seeds", "1", "--draws", "300"] if q else ["--seeds", "3"]))
         run("bench_experiments.py", "--seeds", "10")
         run("bench_discovery.py", *(["--quick"] if q else []), "--write", str((RESULTS / "discovery.md").relative_to(ROOT)))

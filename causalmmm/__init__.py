@@ -19,8 +19,20 @@ __version__ = "0.1.0"
 
 _LAZY = {"fit", "load", "FittedModel"}
 
-__all__ = ["CausalGraph", "CausalMMMError", "Dataset", "FittedModel", "ModelWarning", "fit", "load", "load_data", "load_experiments",
-           "load_graph", "save_graph", "__version__"]
+__all__ = [
+    "CausalGraph",
+    "CausalMMMError",
+    "Dataset",
+    "FittedModel",
+    "ModelWarning",
+    "fit",
+    "load",
+    "load_data",
+    "load_experiments",
+    "load_graph",
+    "save_graph",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from causalmmm.data import Dataset, load_data
 from causalmmm.errors import CausalMMMError, DataError, GraphError, RunError
 from causalmmm.fileio import atomic_directory, atomic_write_text, interrupt_guard
 from causalmmm.graph.causal_graph import CausalGraph
 from causalmmm.graph.io import load_graph
+
+if TYPE_CHECKING:
+    from tqdm import tqdm as Tqdm
 
 
 def load_graph_and_data(graph_file: str | Path, data_file: str | Path, date_column: str = "date") -> tuple[CausalGraph, Dataset]:
@@ -30,8 +33,14 @@ def check_graph(graph_file: str | Path, data_file: str | Path | None = None, dat
     if data_file is not None:
         warnings = list(load_data(data_file, date_column=date_column).validate_against(graph).warnings)
     return {
-        "ok": True, "graph": str(graph_file), "outcome": graph.outcome, "n_nodes": len(graph.nodes), "n_edges": len(graph.edges),
-        "spend": graph.spend_nodes, "latent": graph.latent_nodes, "warnings": warnings,
+        "ok": True,
+        "graph": str(graph_file),
+        "outcome": graph.outcome,
+        "n_nodes": len(graph.nodes),
+        "n_edges": len(graph.edges),
+        "spend": graph.spend_nodes,
+        "latent": graph.latent_nodes,
+        "warnings": warnings,
     }
 
 
@@ -42,16 +51,27 @@ def draw(graph_file: str | Path, output: str | Path, run_dir: str | Path | None 
     graph = load_graph(graph_file)
     effects = None
     if run_dir is not None:
-        from causalmmm.query.effects import edge_effects
         from causalmmm.model.run import load_run
+        from causalmmm.query.effects import edge_effects
 
         effects = edge_effects(load_run(run_dir))
     return draw_graph(graph, output, effects=effects)
 
 
-def discover_graph(data_file: str | Path, prior_file: str | Path | None, output: str | Path, *, outcome: str | None = None,
-                   method: str = "exact", n_bootstrap: int = 50, alpha: float = 0.05, seed: int = 0, date_column: str = "date",
-                   force: bool = False, show_progress: bool = False) -> tuple[Any, Any]:
+def discover_graph(
+    data_file: str | Path,
+    prior_file: str | Path | None,
+    output: str | Path,
+    *,
+    outcome: str | None = None,
+    method: str = "exact",
+    n_bootstrap: int = 50,
+    alpha: float = 0.05,
+    seed: int = 0,
+    date_column: str = "date",
+    force: bool = False,
+    show_progress: bool = False,
+) -> tuple[Any, Any]:
     """Run discovery and write the draft DOT atomically; return (result, diff or None)."""
     from causalmmm.graph.discover import discover
 
@@ -82,9 +102,23 @@ def spec_from_files(graph_file: str | Path, data_file: str | Path, date_column: 
     return build_spec(graph, data, latent=latent)
 
 
-def fit_run(graph_file: str | Path, data_file: str | Path, run_dir: str | Path, *, experiments: str | Path | None = None,
-            draws: int = 500, tune: int = 500, chains: int = 2, seed: int = 0, sampler: str = "nutpie", fast: bool = False,
-            date_column: str = "date", force: bool = False, show_progress: bool = False, latent: str = "auto") -> Any:
+def fit_run(
+    graph_file: str | Path,
+    data_file: str | Path,
+    run_dir: str | Path,
+    *,
+    experiments: str | Path | None = None,
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 2,
+    seed: int = 0,
+    sampler: str = "nutpie",
+    fast: bool = False,
+    date_column: str = "date",
+    force: bool = False,
+    show_progress: bool = False,
+    latent: str = "auto",
+) -> Any:
     """Fit graph + data and write RUN_DIR atomically; return the saved :class:`~causalmmm.fitted.FittedModel`."""
     from causalmmm.fitted import as_experiments, fit
 
@@ -95,8 +129,7 @@ def fit_run(graph_file: str | Path, data_file: str | Path, run_dir: str | Path, 
         graph, data = load_graph_and_data(graph_file, data_file, date_column)
         progress = (lambda msg: print(msg, file=sys.stderr)) if show_progress else None
         exps = as_experiments(experiments, graph, data, seed=seed, progress=progress)
-        model = fit(graph, data, exps, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, fast=fast, latent=latent,
-                    progress=progress)
+        model = fit(graph, data, exps, draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, fast=fast, latent=latent, progress=progress)
         return model.save(run_dir, force=force)
 
 
@@ -109,8 +142,9 @@ def load_checked_experiments(path: str | Path, graph: CausalGraph, data: Dataset
     return exps
 
 
-def analyze_experiments_file(path: str | Path, output: str | Path | None = None, *, seed: int = 0, force: bool = False,
-                             show_progress: bool = False) -> list[Any]:
+def analyze_experiments_file(
+    path: str | Path, output: str | Path | None = None, *, seed: int = 0, force: bool = False, show_progress: bool = False
+) -> list[Any]:
     """Analyse the raw-data experiments of a file; optionally write the analysed file atomically."""
     import os
 
@@ -148,8 +182,9 @@ def run_effects(run_dir: str | Path) -> Any:
     return load(run_dir).effects()
 
 
-def run_query(run_dir: str | Path, do_exprs: Any, *, start: str | None = None, end: str | None = None,
-              outcome: str | None = None, mode: str = "counterfactual") -> Any:
+def run_query(
+    run_dir: str | Path, do_exprs: Any, *, start: str | None = None, end: str | None = None, outcome: str | None = None, mode: str = "counterfactual"
+) -> Any:
     """A do()/counterfactual query on a run, from CLI-style expressions."""
     from causalmmm.fitted import load
     from causalmmm.query.do import parse_do
@@ -165,8 +200,7 @@ def run_optimize(run_dir: str | Path, budget: float, *, periods: int | None = No
     return load(run_dir).optimize(budget, periods=periods, bounds=parse_bounds_args(bounds))
 
 
-def run_report(run_dir: str | Path, output: str | Path, *, experiments: str | Path | None = None, force: bool = False,
-               show_progress: bool = False) -> Path:
+def run_report(run_dir: str | Path, output: str | Path, *, experiments: str | Path | None = None, force: bool = False, show_progress: bool = False) -> Path:
     """:meth:`FittedModel.report` on a saved run (the ``causalmmm report`` command); the output is checked first."""
     from causalmmm.fitted import check_report_path, load
 
@@ -188,18 +222,19 @@ class _progress_bar:
     """A tqdm bar on stderr when enabled; yields a ``tick(i, n)`` callable (or None)."""
 
     def __init__(self, enabled: bool, total: int, desc: str) -> None:
-        self.enabled, self.total, self.desc, self.bar = enabled and total > 0, total, desc, None
+        self.enabled, self.total, self.desc = enabled and total > 0, total, desc
+        self.bar: Tqdm | None = None
 
     def __enter__(self) -> Callable[[int, int], None] | None:
         if not self.enabled:
             return None
         from tqdm import tqdm
 
-        self.bar = tqdm(total=self.total, desc=self.desc, file=sys.stderr, leave=False)
+        bar = self.bar = tqdm(total=self.total, desc=self.desc, file=sys.stderr, leave=False)
 
         def tick(i: int, n: int) -> None:
-            self.bar.n = i
-            self.bar.refresh()
+            bar.n = i
+            bar.refresh()
 
         return tick
 

@@ -127,17 +127,47 @@ def graph_identify(graph_file: Path, as_json: bool) -> None:
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--date-column", default="date", show_default=True)
 @click.option("--force", is_flag=True, help="Overwrite OUT.dot.")
-@click.option("--compare", "compare_file", type=click.Path(dir_okay=False, path_type=Path), help="With --graph: draw declared and discovered side by side (.png/.pdf/.svg).")
+@click.option(
+    "--compare",
+    "compare_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --graph: draw declared and discovered side by side (.png/.pdf/.svg).",
+)
 @json_option
-def graph_discover(data_file: Path, prior_file: Path | None, output: Path, outcome: str | None, method: str, n_bootstrap: int, alpha: float, seed: int, date_column: str, force: bool, compare_file: Path | None, as_json: bool) -> None:
+def graph_discover(
+    data_file: Path,
+    prior_file: Path | None,
+    output: Path,
+    outcome: str | None,
+    method: str,
+    n_bootstrap: int,
+    alpha: float,
+    seed: int,
+    date_column: str,
+    force: bool,
+    compare_file: Path | None,
+    as_json: bool,
+) -> None:
     """Discover a draft graph from data with causal-learn and role tiers."""
     from causalmmm.api import discover_graph
 
     if compare_file is not None and prior_file is None:
         raise click.UsageError("--compare needs --graph PRIOR")
-    result, diff = discover_graph(data_file, prior_file, output, outcome=outcome, method=method, n_bootstrap=n_bootstrap,
-                                  alpha=alpha, seed=seed, date_column=date_column, force=force, show_progress=progress_enabled())
+    result, diff = discover_graph(
+        data_file,
+        prior_file,
+        output,
+        outcome=outcome,
+        method=method,
+        n_bootstrap=n_bootstrap,
+        alpha=alpha,
+        seed=seed,
+        date_column=date_column,
+        force=force,
+        show_progress=progress_enabled(),
+    )
     if compare_file is not None:
+        assert prior_file is not None  # --compare without --graph was rejected above
         from causalmmm.graph.discover import draw_side_by_side
         from causalmmm.graph.io import load_graph
 
@@ -177,13 +207,33 @@ def graph_test(graph_file: Path, data_file: Path, alpha: float, date_column: str
 @click.option("--sampler", default="nutpie", show_default=True, type=click.Choice(["nutpie", "pymc", "numpyro"]))
 @click.option("--fast", is_flag=True, help="Approximate posterior in seconds (for iteration).")
 @click.option("--dry-run", is_flag=True, help="Print each node's equation and exit.")
-@click.option("--latent", default="auto", show_default=True, type=click.Choice(["auto", "factor", "baseline"]),
-              help="Latent confounders: a shared AR(1) factor (auto: when it has >= 3 observed children) or a flexible baseline per child.")
+@click.option(
+    "--latent",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "factor", "baseline"]),
+    help="Latent confounders: a shared AR(1) factor (auto: when it has >= 3 observed children) or a flexible baseline per child.",
+)
 @click.option("--date-column", default="date", show_default=True)
 @click.option("--force", is_flag=True, help="Overwrite RUN_DIR.")
 @json_option
-def fit_cmd(graph_file: Path, data_file: Path, run_dir: Path | None, experiments_file: Path | None, draws: int, tune: int, chains: int,
-            seed: int, sampler: str, fast: bool, dry_run: bool, latent: str, date_column: str, force: bool, as_json: bool) -> None:
+def fit_cmd(
+    graph_file: Path,
+    data_file: Path,
+    run_dir: Path | None,
+    experiments_file: Path | None,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    sampler: str,
+    fast: bool,
+    dry_run: bool,
+    latent: str,
+    date_column: str,
+    force: bool,
+    as_json: bool,
+) -> None:
     """Fit one Bayesian submodel per node of GRAPH_FILE on DATA_FILE."""
     from causalmmm.api import fit_run, spec_from_files
 
@@ -193,8 +243,22 @@ def fit_cmd(graph_file: Path, data_file: Path, run_dir: Path | None, experiments
         return
     if run_dir is None:
         raise click.UsageError("missing option -o/--output RUN_DIR")
-    run = fit_run(graph_file, data_file, run_dir, experiments=experiments_file, draws=draws, tune=tune, chains=chains, seed=seed,
-                  sampler=sampler, fast=fast, date_column=date_column, force=force, show_progress=progress_enabled(), latent=latent)
+    run = fit_run(
+        graph_file,
+        data_file,
+        run_dir,
+        experiments=experiments_file,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        sampler=sampler,
+        fast=fast,
+        date_column=date_column,
+        force=force,
+        show_progress=progress_enabled(),
+        latent=latent,
+    )
     emit(run.summary, as_json, run.summary_text)
 
 
@@ -252,7 +316,9 @@ def experiments() -> None:
 
 @experiments.command("analyze")
 @click.argument("experiments_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the experiments with their analysed estimate and se (CONTRACT format).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the experiments with their analysed estimate and se (CONTRACT format)."
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT.")
 @json_option
@@ -284,8 +350,7 @@ def validate_cmd(run_dir: Path, experiments_file: Path, loo: bool, jobs: int, ho
     """Predicted vs measured effect for each experiment, conflicts, residual diagnostics, optional LOO, time hold-out and refutations."""
     from causalmmm.api import run_validate
 
-    report = run_validate(run_dir, experiments_file, loo=loo, jobs=jobs, holdout_periods=holdout_periods, refute=refute,
-                          show_progress=progress_enabled())
+    report = run_validate(run_dir, experiments_file, loo=loo, jobs=jobs, holdout_periods=holdout_periods, refute=refute, show_progress=progress_enabled())
     emit(report.to_dict(), as_json, report.to_text)
 
 
@@ -317,8 +382,11 @@ def simulate_cmd(preset: str, output: Path, seed: int, force: bool, as_json: boo
     from causalmmm.api import simulate
 
     files = simulate(preset, output, seed=seed, force=force)
-    emit({"preset": preset, "seed": seed, "directory": str(output), "files": files}, as_json,
-         lambda: f"wrote world {preset!r} (seed {seed}) to {output}: {', '.join(files)}")
+    emit(
+        {"preset": preset, "seed": seed, "directory": str(output), "files": files},
+        as_json,
+        lambda: f"wrote world {preset!r} (seed {seed}) to {output}: {', '.join(files)}",
+    )
 
 
 @cli.command("demo")
@@ -380,7 +448,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # pragma: no cover - last-resort guard
         if os.environ.get("CAUSALMMM_DEBUG"):
             raise
-        click.echo(f"error: internal error ({type(exc).__name__}: {' '.join(str(exc).split())}); rerun with CAUSALMMM_DEBUG=1 for a traceback and report it", err=True)
+        click.echo(
+            f"error: internal error ({type(exc).__name__}: {' '.join(str(exc).split())}); rerun with CAUSALMMM_DEBUG=1 for a traceback and report it", err=True
+        )
         return 1
     return 0
 

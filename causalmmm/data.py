@@ -33,7 +33,7 @@ class Dataset:
 
     @property
     def dates(self) -> pd.DatetimeIndex:
-        return self.frame.index  # type: ignore[return-value]
+        return self.frame.index
 
     @property
     def n_periods(self) -> int:
@@ -63,7 +63,7 @@ class Dataset:
             raise DataError(f"{what} {s.date()}..{e.date()} contains no data period", hint="widen the window")
         return np.asarray(mask)
 
-    def validate_against(self, graph: "CausalGraph") -> "Dataset":
+    def validate_against(self, graph: CausalGraph) -> Dataset:
         """Check columns and spend signs against the graph; extra columns become warnings."""
         try:
             warnings = list(self.warnings) + graph.check_columns(self.frame.columns)
@@ -73,7 +73,9 @@ class Dataset:
             col = self.frame[node]
             if (col < 0).any():
                 bad = col.index[col < 0][0]
-                raise DataError(f"spend column {node!r} is negative on {bad.date()} ({col[bad]:g})", where=self.source, hint="spend must be >= 0; fix or remove the row")
+                raise DataError(
+                    f"spend column {node!r} is negative on {bad.date()} ({col[bad]:g})", where=self.source, hint="spend must be >= 0; fix or remove the row"
+                )
         keep = [n for n in graph.observed_nodes]
         return Dataset(self.frame[keep].copy(), self.freq, self.source, tuple(warnings))
 
@@ -141,21 +143,30 @@ def load_data(source: str | Path | pd.DataFrame, date_column: str = "date") -> D
     if date_column not in raw.columns:
         if len(cols) == 1 and any(sep in cols[0] for sep in (";", "\t", "|")):
             sep = next(s for s in (";", "\t", "|") if s in cols[0])
-            raise DataError(f"no date column {date_column!r}: the header {cols[0]!r} looks separated by {sep!r}", where=name,
-                            hint="save the file comma-separated (causalmmm reads CSV with ',')")
+            raise DataError(
+                f"no date column {date_column!r}: the header {cols[0]!r} looks separated by {sep!r}",
+                where=name,
+                hint="save the file comma-separated (causalmmm reads CSV with ',')",
+            )
         raise DataError(f"no date column {date_column!r}", where=name, hint="add a 'date' column or pass --date-column")
     try:
         dates = pd.to_datetime(raw[date_column], errors="raise", format="mixed")
     except (ValueError, TypeError):
         parsed = pd.to_datetime(raw[date_column], errors="coerce", format="mixed")
         i = int(np.flatnonzero(parsed.isna().to_numpy())[0])
-        raise DataError(f"unparsable date {raw[date_column].iloc[i]!r}", where=f"{name}, column {date_column!r}, data row {i + 1}", hint="use ISO dates like 2024-04-01") from None
+        raise DataError(
+            f"unparsable date {raw[date_column].iloc[i]!r}", where=f"{name}, column {date_column!r}, data row {i + 1}", hint="use ISO dates like 2024-04-01"
+        ) from None
     if dates.isna().any():
         i = int(np.flatnonzero(dates.isna().to_numpy())[0])
         raise DataError("missing date", where=f"{name}, column {date_column!r}, data row {i + 1}", hint="every row needs a date")
     if dates.duplicated().any():
         i = int(np.flatnonzero(dates.duplicated().to_numpy())[0])
-        raise DataError(f"duplicated date {dates.iloc[i].date()}", where=f"{name}, column {date_column!r}, data row {i + 1}", hint="keep one row per period (aggregate duplicates first)")
+        raise DataError(
+            f"duplicated date {dates.iloc[i].date()}",
+            where=f"{name}, column {date_column!r}, data row {i + 1}",
+            hint="keep one row per period (aggregate duplicates first)",
+        )
     if not dates.is_monotonic_increasing:
         order = np.argsort(dates.to_numpy(), kind="stable")
         raw, dates = raw.iloc[order].reset_index(drop=True), dates.iloc[order].reset_index(drop=True)
@@ -165,7 +176,11 @@ def load_data(source: str | Path | pd.DataFrame, date_column: str = "date") -> D
         bad = values.isna() & frame[col].notna()
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"non-numeric value {frame[col].iloc[i]!r}", where=f"{name}, column {col!r}, data row {i + 1}", hint="use plain numbers (no currency symbols or thousands separators)")
+            raise DataError(
+                f"non-numeric value {frame[col].iloc[i]!r}",
+                where=f"{name}, column {col!r}, data row {i + 1}",
+                hint="use plain numbers (no currency symbols or thousands separators)",
+            )
         if values.isna().any():
             i = int(np.flatnonzero(values.isna().to_numpy())[0])
             raise DataError("missing value (NaN)", where=f"{name}, column {col!r}, data row {i + 1}", hint="fill or impute missing values before fitting")

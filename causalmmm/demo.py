@@ -23,8 +23,9 @@ def example_dir() -> Path:
     return Path(str(resources.files("causalmmm") / "example"))
 
 
-def run_demo(output: str | Path, *, fast: bool = False, say: Callable[[str], None] = print, show_progress: bool = False,
-             draws: int = 500, tune: int = 500) -> dict[str, Any]:
+def run_demo(
+    output: str | Path, *, fast: bool = False, say: Callable[[str], None] = print, show_progress: bool = False, draws: int = 500, tune: int = 500
+) -> dict[str, Any]:
     """Run every step on the example, writing into ``output``; return a summary."""
     from causalmmm.api import analyze_experiments_file, fit_run, load_graph_and_data, run_report, run_validate
     from causalmmm.fileio import atomic_write_text
@@ -66,8 +67,9 @@ def run_demo(output: str | Path, *, fast: bool = False, say: Callable[[str], Non
 
     mode = "fast approximation" if fast else f"NUTS ({draws} draws x 2 chains)"
     say(f"4/9 fit: one Bayesian submodel per node, calibrated by the experiments, {mode}")
-    run = fit_run(graph_file, data_file, out / "run", experiments=analysed, draws=draws, tune=tune, chains=2, seed=1, fast=fast,
-                  force=True, show_progress=show_progress)
+    run = fit_run(
+        graph_file, data_file, out / "run", experiments=analysed, draws=draws, tune=tune, chains=2, seed=1, fast=fast, force=True, show_progress=show_progress
+    )
     say(indent(run.summary_text()))
 
     scm = PosteriorSCM.from_run(run)
@@ -87,9 +89,18 @@ def run_demo(output: str | Path, *, fast: bool = False, say: Callable[[str], Non
     say("8/9 validation: predicted vs measured for every experiment")
     val = run_validate(out / "run", analysed)
     say(indent(val.to_text()))
-    summary = {"output": str(out), "run": str(out / "run"), "graph_picture": str(picture), "identification": ident.to_dict(),
-               "experiments": [r.to_dict() for r in results], "fit": run.summary, "effects": eff.to_dict(), "query": q.to_dict(),
-               "scenarios": [a.to_dict() for a in scenarios], "validation": val.to_dict()}
+    summary = {
+        "output": str(out),
+        "run": str(out / "run"),
+        "graph_picture": str(picture),
+        "identification": ident.to_dict(),
+        "experiments": [r.to_dict() for r in results],
+        "fit": run.summary,
+        "effects": eff.to_dict(),
+        "query": q.to_dict(),
+        "scenarios": [a.to_dict() for a in scenarios],
+        "validation": val.to_dict(),
+    }
     say("9/9 report: the HTML report with a plain-language summary")
     report = run_report(out / "run", out / "report.html", experiments=analysed, force=True, show_progress=show_progress)
     say(f"    open {report}")

@@ -21,6 +21,7 @@ import pandas as pd
 
 from causalmmm.data import Dataset, load_data
 from causalmmm.errors import QueryError
+from causalmmm.fileio import raise_if_interrupted
 from causalmmm.graph.causal_graph import CausalGraph
 from causalmmm.graph.io import load_graph
 from causalmmm.model.run import Run, load_run, make_run, save_run
@@ -80,21 +81,22 @@ class FittedModel:
         return self.run.posterior_draws()
 
     # ----------------------------------------------------------------- questions
-    def effects(self, channels: Sequence[str] | None = None, *, start: str | None = None, end: str | None = None,
-                sensitivity: bool = True) -> EffectsReport:
+    def effects(self, channels: Sequence[str] | None = None, *, start: str | None = None, end: str | None = None, sensitivity: bool = True) -> EffectsReport:
         """Total, path-specific and marginal effects per spend channel, with the run's warnings
         and (``sensitivity``) each channel's robustness to hidden confounding."""
         report = effects(self.scm, channels, start=start, end=end)
         report.warnings = list(self.warnings)
         if sensitivity:
-            from causalmmm.query.sensitivity import sensitivity as robustness, sensitivity_warnings
+            from causalmmm.query.sensitivity import sensitivity as robustness
+            from causalmmm.query.sensitivity import sensitivity_warnings
 
             report.sensitivity = robustness(self.scm)
             report.warnings += sensitivity_warnings(report.sensitivity)
         return report
 
-    def query(self, do: DoSpec | Sequence[Intervention], *, start: str | None = None, end: str | None = None,
-              outcome: str | None = None, mode: str = "counterfactual") -> QueryResult:
+    def query(
+        self, do: DoSpec | Sequence[Intervention], *, start: str | None = None, end: str | None = None, outcome: str | None = None, mode: str = "counterfactual"
+    ) -> QueryResult:
         """Σ over [start, end] of the outcome under ``do`` minus factual (``do={"ppc_spend": 0}``)."""
         ivs = list(do) if not isinstance(do, Mapping) else interventions_from_dict(do)
         return query(self.scm, ivs, start=start, end=end, outcome=outcome, mode=mode)
@@ -105,8 +107,17 @@ class FittedModel:
 
         return optimize_budget(self.scm, budget, periods=periods, bounds=dict(bounds or {}))
 
-    def validate(self, experiments: Any, *, loo: bool = False, jobs: int = 1, holdout_periods: int | None = None,
-                 diagnostics: bool = True, refute: bool = False, show_progress: bool = False) -> Any:
+    def validate(
+        self,
+        experiments: Any,
+        *,
+        loo: bool = False,
+        jobs: int = 1,
+        holdout_periods: int | None = None,
+        diagnostics: bool = True,
+        refute: bool = False,
+        show_progress: bool = False,
+    ) -> Any:
         """Predicted vs measured for each experiment with a result, the experiment-conflict check, residual
         diagnostics; optionally leave-one-experiment-out refits (``loo``, in ``jobs`` processes), a time
         hold-out of the last ``holdout_periods`` periods and the refutations (``refute``). Refits reuse the
@@ -132,9 +143,16 @@ class FittedModel:
         config = SamplerConfig(**run.summary["settings"])
         say = _say if show_progress else None
         if loo:
-            report.loo = leave_one_out(run.spec, run.data, config, as_run, spend_nodes=tuple(run.graph.spend_nodes), jobs=jobs,
-                                       progress=(lambda i, n, name: _say(f"leave-one-out refit {i}/{n}: {name}")) if show_progress else None,
-                                       in_sample={c.name: c.z for c in report.checks})
+            report.loo = leave_one_out(
+                run.spec,
+                run.data,
+                config,
+                as_run,
+                spend_nodes=tuple(run.graph.spend_nodes),
+                jobs=jobs,
+                progress=(lambda i, n, name: _say(f"leave-one-out refit {i}/{n}: {name}")) if show_progress else None,
+                in_sample={c.name: c.z for c in report.checks},
+            )
         if holdout_periods:
             report.holdout = time_holdout(run.spec, run.data, config, holdout_periods, as_run, progress=say)
         if refute:
@@ -154,7 +172,7 @@ class FittedModel:
         atomic_write_text(out, render_report(self.run, exps, progress=_say if show_progress else None))
         return out
 
-    def save(self, directory: str | Path, *, force: bool = False) -> "FittedModel":
+    def save(self, directory: str | Path, *, force: bool = False) -> FittedModel:
         """Write the run directory atomically; return the model backed by it."""
         self.run = save_run(self.run, directory, force=force)
         return self
@@ -165,8 +183,7 @@ class FittedModel:
 
     def __repr__(self) -> str:
         where = f" at {self.path}" if self.path else ""
-        return (f"FittedModel(outcome={self.spec.outcome!r}, nodes={len(self.spec.nodes)}, "
-                f"warnings={len(self.warnings)}{where})")
+        return f"FittedModel(outcome={self.spec.outcome!r}, nodes={len(self.spec.nodes)}, warnings={len(self.warnings)}{where})"
 
     def _repr_html_(self) -> str:
         return self.run._repr_html_()
@@ -222,9 +239,21 @@ def as_experiments(experiments: Any, graph: CausalGraph, data: Dataset, *, seed:
     return exps
 
 
-def fit(graph: CausalGraph | str | Path, data: Dataset | pd.DataFrame | str | Path, experiments: Any = None, *,
-        draws: int = 500, tune: int = 500, chains: int = 2, seed: int = 0, sampler: str = "nutpie", fast: bool = False,
-        latent: str = "auto", date_column: str = "date", progress: Any = None) -> FittedModel:
+def fit(
+    graph: CausalGraph | str | Path,
+    data: Dataset | pd.DataFrame | str | Path,
+    experiments: Any = None,
+    *,
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 2,
+    seed: int = 0,
+    sampler: str = "nutpie",
+    fast: bool = False,
+    latent: str = "auto",
+    date_column: str = "date",
+    progress: Any = None,
+) -> FittedModel:
     """Fit one Bayesian submodel per node of ``graph`` on ``data``, calibrated by ``experiments``.
 
     Inputs may be objects or file paths. After sampling, the posterior checks and the
@@ -241,12 +270,17 @@ def fit(graph: CausalGraph | str | Path, data: Dataset | pd.DataFrame | str | Pa
     spec = build_spec(g, ds, latent=latent)
     config = SamplerConfig(sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed, fast=fast)
     result = fit_model(spec, ds, config, experiments=exps, progress=progress)
+    raise_if_interrupted()  # samplers swallow Ctrl-C and return partial draws: stop before checking them
     conflicts = experiment_conflicts(result.posterior_draws(), exps)
     scm = PosteriorSCM(spec, ds, result.posterior_draws(), tuple(g.spend_nodes))
     result.warnings = list(result.warnings) + conflicts.warnings() + misfit_warnings(scm) + confounding_warnings(spec, exps)
-    extra = {"experiments": [{"name": e.name, "use": e.use, "design": e.design, "treatment": e.treatment,
-                              "measured": list(e.measured), "calibrated": e.use == "calibrate"} for e in exps],
-             "experiment_conflicts": conflicts.to_dict()}
+    extra = {
+        "experiments": [
+            {"name": e.name, "use": e.use, "design": e.design, "treatment": e.treatment, "measured": list(e.measured), "calibrated": e.use == "calibrate"}
+            for e in exps
+        ],
+        "experiment_conflicts": conflicts.to_dict(),
+    }
     return FittedModel(make_run(g, spec, ds, result, extra=extra))
 
 
@@ -265,12 +299,17 @@ def misfit_warnings(scm: PosteriorSCM) -> list[ModelWarning]:
     for n in diagnose_residuals(scm).nodes:
         ac1 = float(n.autocorrelation[0])
         if n.ljung_box_p < MISFIT_P and abs(ac1) >= MISFIT_AC:
-            out.append(ModelWarning(
-                "residual_autocorrelation", n.node,
-                f"the residuals of {n.node}'s equation are autocorrelated (lag-1 {ac1:+.2f}, Ljung-Box p = {n.ljung_box_p:.1g}): "
-                "a slow component is missing, so intervals on effects through this node are too narrow",
-                f"declare trend/seasonality on {n.node}, a longer l_max on its spend edges, or the missing parent "
-                "(`causalmmm validate` lists candidate edges)", "medium"))
+            out.append(
+                ModelWarning(
+                    "residual_autocorrelation",
+                    n.node,
+                    f"the residuals of {n.node}'s equation are autocorrelated (lag-1 {ac1:+.2f}, Ljung-Box p = {n.ljung_box_p:.1g}): "
+                    "a slow component is missing, so intervals on effects through this node are too narrow",
+                    f"declare trend/seasonality on {n.node}, a longer l_max on its spend edges, or the missing parent "
+                    "(`causalmmm validate` lists candidate edges)",
+                    "medium",
+                )
+            )
     return out
 
 

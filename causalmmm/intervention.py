@@ -30,11 +30,11 @@ class Intervention:
 
     # ------------------------------------------------------------ constructors
     @classmethod
-    def off(cls, node: str) -> "Intervention":
+    def off(cls, node: str) -> Intervention:
         return cls(node, "set", 0.0)
 
     @classmethod
-    def parse(cls, node: str, value: Any, *, error: type[CausalMMMError] = QueryError, where: str | None = None) -> "Intervention":
+    def parse(cls, node: str, value: Any, *, error: type[CausalMMMError] = QueryError, where: str | None = None) -> Intervention:
         """``"off"`` (or YAML's ``False`` for a bare off), a number (set), ``{"set": v}``, ``{"scale": f}``,
         or a ``("set"|"scale", v)`` pair. Errors quote what the user wrote."""
         if isinstance(value, Intervention):
@@ -42,11 +42,14 @@ class Intervention:
         if value == "off" or value is False:
             return cls.off(node)
         if value is True or value == "on":
-            raise error("intervention 'on' needs the spend level it goes live at", where=where,
-                        hint="write {set: VALUE} (spend per period while on), or {scale: FACTOR} for a heavy-up")
+            raise error(
+                "intervention 'on' needs the spend level it goes live at",
+                where=where,
+                hint="write {set: VALUE} (spend per period while on), or {scale: FACTOR} for a heavy-up",
+            )
         kind, v = None, None
         if isinstance(value, dict) and len(value) == 1:
-            (kind, v), = value.items()
+            ((kind, v),) = value.items()
         elif isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(value[0], str):
             kind, v = value
         elif isinstance(value, (int, float)):
@@ -57,13 +60,13 @@ class Intervention:
         if not math.isfinite(v):
             raise error(f"intervention {kind} must be a finite number, got {value!r}", where=where, hint="use a finite value, e.g. {set: 5000}")
         if kind == "scale" and v < 0:
-            raise error(f"intervention scale must be >= 0, got {v:g}", where=where,
-                        hint="a scale multiplies spend: use {scale: 0.5} to halve it, or off")
+            raise error(f"intervention scale must be >= 0, got {v:g}", where=where, hint="a scale multiplies spend: use {scale: 0.5} to halve it, or off")
         return cls(node, kind, v)
 
     # ------------------------------------------------------------------ use
     def apply(self, x: Any, mask: np.ndarray, scale: float = 1.0, xp: Any = np) -> Any:
         """Apply to a series ``x`` (..., T) divided by ``scale`` inside ``mask`` (numpy or pytensor)."""
+        new: Any
         if self.kind == "series":
             new = np.asarray(self.series, dtype=float) / scale
         elif self.kind == "set":
@@ -72,7 +75,7 @@ class Intervention:
             new = x * self.value
         return xp.where(mask, new, x)
 
-    def at_share(self, share: float) -> "Intervention":
+    def at_share(self, share: float) -> Intervention:
         """The same intervention in a geo holding ``share`` of the nation (``set v`` becomes ``set share·v``)."""
         return Intervention(self.node, self.kind, self.value * share) if self.kind == "set" else self
 

@@ -29,9 +29,8 @@ class ModelWarning:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "ModelWarning":
-        return cls(code=str(d["code"]), where=str(d["where"]), message=str(d["message"]), fix=str(d["fix"]),
-                   severity=str(d.get("severity", "medium")))
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelWarning:
+        return cls(code=str(d["code"]), where=str(d["where"]), message=str(d["message"]), fix=str(d["fix"]), severity=str(d.get("severity", "medium")))
 
     def to_text(self) -> str:
         return f"[{self.code}] {self.where}: {self.message}. Fix: {self.fix}"

@@ -196,7 +196,7 @@ class ModelSpec:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "ModelSpec":
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelSpec:
         nodes = []
         for nd in d["nodes"]:
             edges = tuple(
@@ -205,14 +205,27 @@ class ModelSpec:
             )
             nodes.append(
                 NodeSpec(
-                    name=nd["name"], edges=edges, latent_parents=tuple(nd["latent_parents"]), trend=nd["trend"],
-                    seasonality=nd["seasonality"], likelihood=nd["likelihood"], changepoints=int(nd.get("changepoints", 0)),
-                    season_period=nd.get("season_period"), unblocked=nd.get("unblocked"),
+                    name=nd["name"],
+                    edges=edges,
+                    latent_parents=tuple(nd["latent_parents"]),
+                    trend=nd["trend"],
+                    seasonality=nd["seasonality"],
+                    likelihood=nd["likelihood"],
+                    changepoints=int(nd.get("changepoints", 0)),
+                    season_period=nd.get("season_period"),
+                    unblocked=nd.get("unblocked"),
                     priors={k: _prior_from_dict(p) for k, p in nd["priors"].items()},
                 )
             )
-        return cls(outcome=d["outcome"], nodes=tuple(nodes), exogenous=tuple(d["exogenous"]), scales=dict(d["scales"]),
-                   freq=d["freq"], n_periods=int(d["n_periods"]), latents=tuple(d.get("latents", ())))
+        return cls(
+            outcome=d["outcome"],
+            nodes=tuple(nodes),
+            exogenous=tuple(d["exogenous"]),
+            scales=dict(d["scales"]),
+            freq=d["freq"],
+            n_periods=int(d["n_periods"]),
+            latents=tuple(d.get("latents", ())),
+        )
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -231,17 +244,23 @@ class ModelSpec:
             pri = sampled_node_priors(n)
             lines.append("    " + ", ".join(f"{k}~{_prior_short(v)}" for k, v in pri.items()))
             if n.adjustment:
-                lines.append(f"    adjustment term(s) {', '.join(n.adjustment)}: block the backdoor paths from the parents; "
-                             "held at their observed values in every do() (not causes of this node)")
+                lines.append(
+                    f"    adjustment term(s) {', '.join(n.adjustment)}: block the backdoor paths from the parents; "
+                    "held at their observed values in every do() (not causes of this node)"
+                )
             factors = [p for p in n.latent_parents if p in self.latents]
             if factors:
-                lines.append(f"    ! latent parent(s) {', '.join(factors)} modelled as a shared latent factor (AR(1) series); "
-                             "identified only under the factor model's assumptions unless calibrated by an experiment")
+                lines.append(
+                    f"    ! latent parent(s) {', '.join(factors)} modelled as a shared latent factor (AR(1) series); "
+                    "identified only under the factor model's assumptions unless calibrated by an experiment"
+                )
             elif n.confounded:
                 lines.append(f"    ! latent parent(s) {', '.join(n.latent_parents)}: confounded unless calibrated by an experiment")
             elif n.latent_parents and n.adjustment:
-                lines.append(f"    latent parent(s) {', '.join(n.latent_parents)}: the backdoor paths through them are blocked by the adjustment "
-                             "terms, so this mechanism is identified")
+                lines.append(
+                    f"    latent parent(s) {', '.join(n.latent_parents)}: the backdoor paths through them are blocked by the adjustment "
+                    "terms, so this mechanism is identified"
+                )
             elif n.latent_parents:
                 lines.append(f"    latent parent(s) {', '.join(n.latent_parents)} reach no other input of this equation: noise only, not confounding")
         return "\n".join(lines)
@@ -358,7 +377,7 @@ MIN_FACTOR_CHILDREN = 3
 
 def build_spec(
     graph: CausalGraph,
-    data: "Any",
+    data: Any,
     *,
     likelihood: str = "normal",
     trend: bool | str | None = None,
@@ -400,8 +419,11 @@ def build_spec(
     nodes: list[NodeSpec] = []
     exogenous: list[str] = []
     factor_nodes: set[str] = set()
-    factor_roots = {v for v in graph.latent_nodes if not graph.parents(v) and latent != "baseline"
-                    and (latent == "factor" or sum(graph.is_observed(c) for c in graph.children(v)) >= MIN_FACTOR_CHILDREN)}
+    factor_roots = {
+        v
+        for v in graph.latent_nodes
+        if not graph.parents(v) and latent != "baseline" and (latent == "factor" or sum(graph.is_observed(c) for c in graph.children(v)) >= MIN_FACTOR_CHILDREN)
+    }
     for name in graph.topological_order():
         if not graph.is_observed(name):
             continue
@@ -419,8 +441,7 @@ def build_spec(
         for p in obs_parents:
             info = graph.edge(p, name)
             over = dict(priors.get(f"{p}->{name}", {}))
-            edge = EdgeSpec(p, name, info.adstock, info.saturation, info.l_max if info.adstock != "none" else 1, info.lag, info.sign,
-                            modulator=info.modulator)
+            edge = EdgeSpec(p, name, info.adstock, info.saturation, info.l_max if info.adstock != "none" else 1, info.lag, info.sign, modulator=info.modulator)
             bad = set(over) - set(edge.param_names)
             if bad:
                 raise SpecError(f"edge {p}->{name} has no parameter {sorted(bad)[0]!r}", hint=f"its parameters: {', '.join(edge.param_names)}")
@@ -431,7 +452,7 @@ def build_spec(
         flexible = bool(latent_parents) and not factor_parents
         node_over = dict(priors.get(name, {}))
         declared = graph.declared_node_attrs(name)
-        info = graph.node(name)
+        node_info = graph.node(name)
         node_trend = declared.get("trend") or _trend_name(flexible if trend is None else trend)
         node = NodeSpec(
             name=name,
@@ -441,8 +462,8 @@ def build_spec(
             seasonality=declared.get("seasonality", (2 if flexible else 0) if seasonality is None else seasonality),
             likelihood=likelihood,
             priors=node_over,
-            changepoints=info.changepoints if node_trend == "piecewise" else 0,
-            season_period=info.season_period,
+            changepoints=node_info.changepoints if node_trend == "piecewise" else 0,
+            season_period=node_info.season_period,
             unblocked=unblocked,
         )
         bad = set(node_over) - set(node_default_priors(node))

@@ -1,12 +1,12 @@
 """Validate a fitted model against experiments (kept for compatibility: the code lives in :mod:`causalmmm.validation`)."""
 
 from causalmmm.validation import (  # noqa: F401
+    Z_THRESHOLD,
     Diagnostics,
     ExperimentCheck,
     HoldoutResult,
     LooResult,
     ValidationReport,
-    Z_THRESHOLD,
     diagnose_residuals,
     leave_one_out,
     predict_experiment,

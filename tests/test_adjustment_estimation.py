@@ -14,6 +14,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from graph_catalogue import CASES
 
 from causalmmm.data import load_data
 from causalmmm.graph.identify import identify
@@ -21,7 +22,6 @@ from causalmmm.model.build import scaled_series
 from causalmmm.model.equations import param_name
 from causalmmm.query.do import Intervention, PosteriorSCM
 from causalmmm.spec import build_spec
-from graph_catalogue import CASES
 
 T = 20_000
 

@@ -21,12 +21,10 @@ import time
 from pathlib import Path
 
 import pytest
+from test_determinism import fixed_draw_fit, write_tiny_world
 
 from causalmmm.errors import RunError
-from causalmmm.fileio import (Interrupted, atomic_directory, atomic_write_text, clean_stale_leftovers, interrupt_guard,
-                              stale_leftovers)
-
-from test_determinism import fixed_draw_fit, write_tiny_world
+from causalmmm.fileio import Interrupted, atomic_directory, atomic_write_text, clean_stale_leftovers, interrupt_guard, stale_leftovers
 
 
 def _dead_pid() -> int:
@@ -129,7 +127,7 @@ def test_sigkill_while_staging_leaves_only_a_hidden_dir_that_the_next_run_cleans
         import sys, time
         from causalmmm.errors import RunError
         from causalmmm.fileio import atomic_directory
-        with atomic_directory({str(tmp_path / 'world')!r}, force=False, error=RunError) as stage:
+        with atomic_directory({str(tmp_path / "world")!r}, force=False, error=RunError) as stage:
             (stage / "data.csv").write_text("half")
             print("staged", flush=True)
             time.sleep(60)
@@ -159,9 +157,31 @@ def _start_fit(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
     out = tmp_path / "out"
     out.mkdir()
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "causalmmm.cli", "fit", str(gfile), str(dfile), "-o", str(out / "run"),
-                             "--draws", "100000", "--tune", "100000", "--chains", "1", "--seed", "1"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=_env(), cwd=tmp_path)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "causalmmm.cli",
+            "fit",
+            str(gfile),
+            str(dfile),
+            "-o",
+            str(out / "run"),
+            "--draws",
+            "100000",
+            "--tune",
+            "100000",
+            "--chains",
+            "1",
+            "--seed",
+            "1",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=_env(),
+        cwd=tmp_path,
+    )
     os.close(slave)
     return proc, master, out / "run"
 
@@ -214,12 +234,16 @@ def _wait_for_sampling(proc: subprocess.Popen, timeout: float) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to see when sampling starts")
-@pytest.mark.parametrize("sig, phase, code", [
-    (signal.SIGINT, "sampling", 130),
-    (signal.SIGINT, "compiling", 130),
-    (signal.SIGTERM, "sampling", 143),
-    (signal.SIGKILL, "sampling", -signal.SIGKILL),
-], ids=["SIGINT-sampling", "SIGINT-compiling", "SIGTERM-sampling", "SIGKILL-sampling"])
+@pytest.mark.parametrize(
+    "sig, phase, code",
+    [
+        (signal.SIGINT, "sampling", 130),
+        (signal.SIGINT, "compiling", 130),
+        (signal.SIGTERM, "sampling", 143),
+        (signal.SIGKILL, "sampling", -signal.SIGKILL),
+    ],
+    ids=["SIGINT-sampling", "SIGINT-compiling", "SIGTERM-sampling", "SIGKILL-sampling"],
+)
 def test_interrupted_fit_leaves_no_run(tmp_path, sig, phase, code):
     """Kill `causalmmm fit` while it compiles or samples (nutpie swallows Ctrl-C there and returns partial draws)."""
     proc, master, run = _start_fit(tmp_path)

@@ -23,12 +23,39 @@ def _frame() -> pd.DataFrame:
 def test_lift_rows_per_period_original_units():
     df = _frame()
     exps = [
-        {"name": "a", "treatment": "tv", "intervention": "off", "measured": "sales", "start": "2024-01-08",
-         "end": "2024-01-22", "estimate": -300.0, "se": 30.0, "unit": "total"},
-        {"name": "b", "treatment": "tv", "intervention": {"scale": 1.5}, "measured": "sales", "start": "2024-01-01",
-         "end": "2024-01-08", "estimate": 40.0, "se": 4.0, "unit": "per_period"},
-        {"name": "clicks", "treatment": "tv", "intervention": "off", "measured": ["tv_clicks"], "start": "2024-01-01",
-         "end": "2024-01-08", "estimate": -5.0, "se": 1.0, "unit": "per_period"},
+        {
+            "name": "a",
+            "treatment": "tv",
+            "intervention": "off",
+            "measured": "sales",
+            "start": "2024-01-08",
+            "end": "2024-01-22",
+            "estimate": -300.0,
+            "se": 30.0,
+            "unit": "total",
+        },
+        {
+            "name": "b",
+            "treatment": "tv",
+            "intervention": {"scale": 1.5},
+            "measured": "sales",
+            "start": "2024-01-01",
+            "end": "2024-01-08",
+            "estimate": 40.0,
+            "se": 4.0,
+            "unit": "per_period",
+        },
+        {
+            "name": "clicks",
+            "treatment": "tv",
+            "intervention": "off",
+            "measured": ["tv_clicks"],
+            "start": "2024-01-01",
+            "end": "2024-01-08",
+            "estimate": -5.0,
+            "se": 1.0,
+            "unit": "per_period",
+        },
     ]
     rows, skipped = lift_rows_from_experiments(exps, df)
     assert [s["name"] for s in skipped] == ["clicks"]
@@ -43,10 +70,20 @@ def test_lift_rows_per_period_original_units():
 
 def test_lift_rows_skip_wrong_sign_and_missing_estimate():
     df = _frame()
-    exps = [{"name": "pos", "treatment": "tv", "intervention": "off", "measured": "sales", "start": "2024-01-01",
-             "end": "2024-01-08", "estimate": 5.0, "se": 10.0, "unit": "per_period"},
-            {"name": "raw", "treatment": "tv", "intervention": "off", "measured": "sales", "start": "2024-01-01",
-             "end": "2024-01-08", "unit": "per_period"}]
+    exps = [
+        {
+            "name": "pos",
+            "treatment": "tv",
+            "intervention": "off",
+            "measured": "sales",
+            "start": "2024-01-01",
+            "end": "2024-01-08",
+            "estimate": 5.0,
+            "se": 10.0,
+            "unit": "per_period",
+        },
+        {"name": "raw", "treatment": "tv", "intervention": "off", "measured": "sales", "start": "2024-01-01", "end": "2024-01-08", "unit": "per_period"},
+    ]
     rows, skipped = lift_rows_from_experiments(exps, df)
     assert rows.empty and {s["name"] for s in skipped} == {"pos", "raw"}
 
@@ -55,8 +92,9 @@ def test_lift_rows_skip_wrong_sign_and_missing_estimate():
 def test_fit_flat_mmm_tiny():
     df, truth, exps = _synthetic(n=60)
     lift, _ = lift_rows_from_experiments(exps, df)
-    res = fit_flat_mmm(df, channels=["tv", "social", "search"], controls=["demand"], lift_tests=lift, draws=40, tune=40,
-                       chains=2, seed=0, config_name="lift_calibrated")
+    res = fit_flat_mmm(
+        df, channels=["tv", "social", "search"], controls=["demand"], lift_tests=lift, draws=40, tune=40, chains=2, seed=0, config_name="lift_calibrated"
+    )
     assert res.config == "lift_calibrated" and res.n_lift_rows == 3
     assert set(res.roas_draws) == {"tv", "social", "search"}
     assert all(d.shape == (80,) and np.all(np.isfinite(d)) for d in res.roas_draws.values())

@@ -66,8 +66,7 @@ def test_query_on_a_path_that_is_not_a_run(tmp_path, capsys):
 
 
 def test_console_script_has_no_traceback(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "causalmmm.cli", "graph", "check", str(tmp_path / "x.dot")],
-                          capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "causalmmm.cli", "graph", "check", str(tmp_path / "x.dot")], capture_output=True, text=True)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
 
 

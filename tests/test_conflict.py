@@ -17,14 +17,23 @@ from scipy import stats
 
 from causalmmm.experiments.schema import Experiment
 from causalmmm.fmt import num, signed
-from causalmmm.validation.conflict import (K_HAT_MAX, METHOD_PSIS, METHOD_UNRELIABLE, Z_IN_SAMPLE_THRESHOLD, Z_LOO_THRESHOLD,
-                                           experiment_conflicts, implied_key)
+from causalmmm.validation.conflict import K_HAT_MAX, METHOD_PSIS, METHOD_UNRELIABLE, Z_IN_SAMPLE_THRESHOLD, Z_LOO_THRESHOLD, experiment_conflicts, implied_key
 
 
 def experiment(name: str, estimate: float | None, se: float | None, use: str = "calibrate", likelihood: str = "normal") -> Experiment:
-    return Experiment(name=name, design="lift", treatment="x", intervention=("set", 0.0), measured=("y",),
-                      start=pd.Timestamp("2024-01-01"), end=pd.Timestamp("2024-02-26"), estimate=estimate, se=se, use=use,
-                      likelihood=likelihood)
+    return Experiment(
+        name=name,
+        design="lift",
+        treatment="x",
+        intervention=("set", 0.0),
+        measured=("y",),
+        start=pd.Timestamp("2024-01-01"),
+        end=pd.Timestamp("2024-02-26"),
+        estimate=estimate,
+        se=se,
+        use=use,
+        likelihood=likelihood,
+    )
 
 
 def quantile_draws(mean: float, sd: float, n: int = 4000) -> np.ndarray:
@@ -44,8 +53,7 @@ def check(m0: float, s0: float, est: float, se: float, name: str = "e"):
     return report, report.rows[0]
 
 
-@pytest.mark.parametrize("m0, s0, est, se", [(100.0, 10.0, 110.0, 20.0), (100.0, 10.0, 130.0, 20.0), (50.0, 5.0, 40.0, 8.0),
-                                             (0.02, 0.004, 0.015, 0.006)])
+@pytest.mark.parametrize("m0, s0, est, se", [(100.0, 10.0, 110.0, 20.0), (100.0, 10.0, 130.0, 20.0), (50.0, 5.0, 40.0, 8.0), (0.02, 0.004, 0.015, 0.006)])
 def test_psis_loo_matches_the_exact_conjugate_leave_one_out(m0, s0, est, se):
     _, row = check(m0, s0, est, se)
     assert row.k_hat < 0.5
@@ -128,8 +136,13 @@ def test_student_t_likelihood_and_chain_shaped_draws():
 
 def test_holdouts_are_ignored_and_missing_inputs_are_skipped_with_a_reason():
     draws = {implied_key("cal"): quantile_draws(100.0, 5.0), implied_key("nan"): np.full(100, np.nan)}
-    exps = [experiment("cal", 101.0, 10.0), experiment("hold", 50.0, 5.0, use="holdout"), experiment("nores", None, None),
-            experiment("absent", 10.0, 1.0), experiment("nan", 10.0, 1.0)]
+    exps = [
+        experiment("cal", 101.0, 10.0),
+        experiment("hold", 50.0, 5.0, use="holdout"),
+        experiment("nores", None, None),
+        experiment("absent", 10.0, 1.0),
+        experiment("nan", 10.0, 1.0),
+    ]
     report = experiment_conflicts(draws, exps)
     assert [r.name for r in report.rows] == ["cal"]
     text = " | ".join(report.skipped)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 import xml.dom.minidom
+from pathlib import Path
 
 import pytest
 
@@ -107,8 +107,17 @@ def test_negative_edges_lags_and_carry_over_are_marked(example_graph):
 
 
 def test_carry_over_goes_on_the_edge_when_a_channel_has_several(tmp_path):
-    g = (CausalGraph().add_node("tv", "spend").add_node("a", "mediator").add_node("b", "mediator").add_node("y", "outcome")
-         .add_edge("tv", "a", l_max=12).add_edge("tv", "b", adstock="weibull", l_max=10).add_edge("a", "y").add_edge("b", "y"))
+    g = (
+        CausalGraph()
+        .add_node("tv", "spend")
+        .add_node("a", "mediator")
+        .add_node("b", "mediator")
+        .add_node("y", "outcome")
+        .add_edge("tv", "a", l_max=12)
+        .add_edge("tv", "b", adstock="weibull", l_max=10)
+        .add_edge("a", "y")
+        .add_edge("b", "y")
+    )
     A = to_agraph(g)
     assert "carry-over" not in A.get_node("tv").attr["label"]
     assert "carry-over 12" in _edge(A, "tv", "a").attr["label"]
@@ -173,14 +182,16 @@ def test_unknown_suffix_is_a_one_line_graph_error(example_graph, tmp_path, name)
 
 
 def test_html_special_names_are_escaped(tmp_path, no_dot_on_path):
-    g = (CausalGraph("a&b<c>")
-         .add_node("a&b<c>", "spend")
-         .add_node('click "x"\\N', "mediator")
-         .add_node("<b>bold</b>", "confounder", observed=False)
-         .add_node("y", "outcome")
-         .add_edge("<b>bold</b>", "a&b<c>")
-         .add_edge("a&b<c>", 'click "x"\\N', lag=1)
-         .add_edge('click "x"\\N', "y", sign="negative"))
+    g = (
+        CausalGraph("a&b<c>")
+        .add_node("a&b<c>", "spend")
+        .add_node('click "x"\\N', "mediator")
+        .add_node("<b>bold</b>", "confounder", observed=False)
+        .add_node("y", "outcome")
+        .add_edge("<b>bold</b>", "a&b<c>")
+        .add_edge("a&b<c>", 'click "x"\\N', lag=1)
+        .add_edge('click "x"\\N', "y", sign="negative")
+    )
     svg = render_svg(g, effects={("a&b<c>", 'click "x"\\N'): 2.5})
     xml.dom.minidom.parseString(svg.encode("utf-8"))
     assert "a&amp;b&lt;c&gt;" in svg and "&lt;b&gt;bold&lt;/b&gt;" in svg

@@ -21,8 +21,26 @@ def world_and_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("e2e")
     assert main(["simulate", "search", "-o", str(base / "world"), "--seed", "2"]) == 0
     assert main(["experiments", "analyze", str(base / "world" / "experiments.yaml"), "-o", str(base / "world" / "analysed.yaml")]) == 0
-    assert main(["fit", str(base / "world" / "graph.dot"), str(base / "world" / "data.csv"), "-o", str(base / "run"),
-                 "--experiments", str(base / "world" / "analysed.yaml"), "--draws", "200", "--tune", "300", "--seed", "2"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(base / "world" / "graph.dot"),
+                str(base / "world" / "data.csv"),
+                "-o",
+                str(base / "run"),
+                "--experiments",
+                str(base / "world" / "analysed.yaml"),
+                "--draws",
+                "200",
+                "--tune",
+                "300",
+                "--seed",
+                "2",
+            ]
+        )
+        == 0
+    )
     return base
 
 

@@ -130,8 +130,10 @@ def test_analysis_error_paths(tmp_path):
     from causalmmm.experiments.analyze import analyze_experiments
 
     def one(extra: str, raw: str | None, name: str = "raw.csv"):
-        text = ("experiments:\n  - name: sb\n    design: switchback\n    treatment: ppc_spend\n    measured: [ppc_clicks]\n"
-                "    start: 2022-04-04\n    end: 2022-05-30\n    data: raw.csv\n" + extra)
+        text = (
+            "experiments:\n  - name: sb\n    design: switchback\n    treatment: ppc_spend\n    measured: [ppc_clicks]\n"
+            "    start: 2022-04-04\n    end: 2022-05-30\n    data: raw.csv\n" + extra
+        )
         if raw is not None:
             (tmp_path / name).write_text(raw)
         return experiments_from_yaml(text, "e.yaml")
@@ -146,7 +148,9 @@ def test_analysis_error_paths(tmp_path):
         analyze_experiments(one("", "timestamp,ppc_on,seo_clicks\n2022-04-04,1,1\n2022-04-05,0,2\n"), tmp_path)
     geo = experiments_from_yaml(
         "experiments:\n  - name: g\n    design: geo_lift\n    treatment: brand_spend\n    measured: sales\n"
-        "    start: 2022-04-04\n    end: 2022-05-30\n    data: geo.csv\n    treated: [geo_99]\n", "e.yaml")
+        "    start: 2022-04-04\n    end: 2022-05-30\n    data: geo.csv\n    treated: [geo_99]\n",
+        "e.yaml",
+    )
     (tmp_path / "geo.csv").write_text("date,geo,sales\n2022-01-03,geo_01,1\n")
     with pytest.raises(ExperimentError, match="treated geo\\(s\\) not in the panel: geo_99"):
         analyze_experiments(geo, tmp_path)

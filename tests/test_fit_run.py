@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from test_query import BETAS, linear_world
 
 from causalmmm.errors import RunError
 from causalmmm.fileio import atomic_directory
@@ -13,8 +14,6 @@ from causalmmm.model.equations import param_name
 from causalmmm.model.fit import SamplerConfig, fit_model
 from causalmmm.model.run import load_run, write_run
 from causalmmm.query.do import PosteriorSCM
-
-from test_query import BETAS, linear_world
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +40,21 @@ def test_run_directory_round_trip_and_overwrite(fitted, tmp_path):
     scm, fit = fitted
     from causalmmm.graph import CausalGraph
 
-    g = (CausalGraph("lin").add_node("c", "confounder").add_node("x", "spend").add_node("m1", "mediator")
-         .add_node("m2", "mediator").add_node("y", "outcome")
-         .add_edge("c", "x").add_edge("c", "m2").add_edge("x", "m1", adstock="none", saturation="none")
-         .add_edge("m1", "m2", sign="negative").add_edge("m1", "y").add_edge("m2", "y")
-         .add_edge("x", "y", adstock="none", saturation="none"))
+    g = (
+        CausalGraph("lin")
+        .add_node("c", "confounder")
+        .add_node("x", "spend")
+        .add_node("m1", "mediator")
+        .add_node("m2", "mediator")
+        .add_node("y", "outcome")
+        .add_edge("c", "x")
+        .add_edge("c", "m2")
+        .add_edge("x", "m1", adstock="none", saturation="none")
+        .add_edge("m1", "m2", sign="negative")
+        .add_edge("m1", "y")
+        .add_edge("m2", "y")
+        .add_edge("x", "y", adstock="none", saturation="none")
+    )
     run = write_run(tmp_path / "run", g, scm.spec, scm.data, fit)
     again = load_run(tmp_path / "run")
     assert again.graph == g and again.spec == scm.spec

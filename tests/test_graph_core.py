@@ -35,8 +35,17 @@ def test_defaults_follow_the_contract(example_graph):
 
 
 def test_builder_api_and_topological_order():
-    g = (CausalGraph("t").add_node("d", "confounder").add_node("x", "spend").add_node("m", "mediator").add_node("y", "outcome")
-         .add_edge("d", "x").add_edge("x", "m", l_max=3).add_edge("m", "y").add_edge("d", "y"))
+    g = (
+        CausalGraph("t")
+        .add_node("d", "confounder")
+        .add_node("x", "spend")
+        .add_node("m", "mediator")
+        .add_node("y", "outcome")
+        .add_edge("d", "x")
+        .add_edge("x", "m", l_max=3)
+        .add_edge("m", "y")
+        .add_edge("d", "y")
+    )
     g.validate()
     order = g.topological_order()
     assert order.index("d") < order.index("x") < order.index("m") < order.index("y")

@@ -8,6 +8,7 @@ import random
 
 import networkx as nx
 import pytest
+from graph_catalogue import CASES, Case, marketing
 
 from causalmmm.errors import GraphError
 from causalmmm.graph import CausalGraph
@@ -15,6 +16,7 @@ from causalmmm.graph.identify import (
     ChannelIdentification,
     IdentificationReport,
     NodeMechanism,
+    _latent_projection,
     frontdoor_set,
     identify,
     is_identifiable,
@@ -23,8 +25,6 @@ from causalmmm.graph.identify import (
     minimal_adjustment_set,
     node_mechanisms,
 )
-from causalmmm.graph.identify import _latent_projection
-from graph_catalogue import CASES, Case, marketing
 
 PAIRS = [(case, t) for case in CASES for t in case.expect]
 IDS = [f"{case.name}:{t}" for case, t in PAIRS]
@@ -141,8 +141,7 @@ def test_marketing_latent_demand_reason_and_switchback():
     assert "demand is latent" in ch.reason
     assert ch.open_path.startswith("ppc_spend <- demand -> ")
     assert ch.open_path.endswith("-> sales")
-    assert any(e.startswith("a randomised test on ppc_spend measured on ppc_clicks+seo_clicks, given that")
-               for e in ch.experiments_that_identify)
+    assert any(e.startswith("a randomised test on ppc_spend measured on ppc_clicks+seo_clicks, given that") for e in ch.experiments_that_identify)
 
 
 def test_marketing_observed_every_channel_identifiable_with_small_sets():
@@ -291,8 +290,7 @@ def test_random_graphs_agree_with_brute_force_and_id():
 
 
 # ------------------------------------------------------ dowhy cross-check
-DOWHY_CASES = ["simple_confounding", "m_bias_latent_u", "butterfly_observed_u", "confounder_parent_of_mediator",
-               "front_door", "marketing_demand_observed"]
+DOWHY_CASES = ["simple_confounding", "m_bias_latent_u", "butterfly_observed_u", "confounder_parent_of_mediator", "front_door", "marketing_demand_observed"]
 
 
 @pytest.mark.parametrize("name", DOWHY_CASES)
@@ -303,7 +301,11 @@ def test_agrees_with_dowhy_minimal_backdoor(name: str):
     nxg = nx.DiGraph(g.edges)
     for t in case.expect:
         est = auto.identify_effect_auto(
-            nxg, [t], [g.outcome], g.observed_nodes, auto.EstimandType.NONPARAMETRIC_ATE,
+            nxg,
+            [t],
+            [g.outcome],
+            g.observed_nodes,
+            auto.EstimandType.NONPARAMETRIC_ATE,
             backdoor_adjustment=auto.BackdoorAdjustment.BACKDOOR_MIN,
         )
         ours = identify(g, [t]).channel(t)

@@ -1,16 +1,15 @@
 """The core is one-way: no import cycle between causalmmm's packages, function-local imports included.
 
 A "package" is the first name under causalmmm (a subpackage such as ``model`` or a top-level module
-such as ``spec``). Imports under ``if TYPE_CHECKING:`` are type hints only and are not counted. ARCHITECTURE.md's layer diagram is checked against the same graph.
+such as ``spec``). Imports under ``if TYPE_CHECKING:`` are type hints only and are not counted.
+ARCHITECTURE.md's layer diagram is checked against the same graph.
 """
 
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import networkx as nx
-
 from conftest import REPO
 
 PKG = REPO / "causalmmm"

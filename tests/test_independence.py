@@ -79,9 +79,16 @@ def test_max_conditioning_skips(search):
 def test_kci_runs_on_a_small_graph(search):
     from causalmmm.graph import CausalGraph
 
-    g = (CausalGraph("tiny").add_node("demand", "confounder").add_node("social_spend", "spend")
-         .add_node("social_clicks", "mediator").add_node("sales", "outcome")
-         .add_edge("social_spend", "social_clicks").add_edge("social_clicks", "sales").add_edge("demand", "sales"))
+    g = (
+        CausalGraph("tiny")
+        .add_node("demand", "confounder")
+        .add_node("social_spend", "spend")
+        .add_node("social_clicks", "mediator")
+        .add_node("sales", "outcome")
+        .add_edge("social_spend", "social_clicks")
+        .add_edge("social_clicks", "sales")
+        .add_edge("demand", "sales")
+    )
     report = check_implied_independences(g, search.data[["date", "demand", "social_spend", "social_clicks", "sales"]], method="kci")
     assert report.tested and all(0.0 <= i.p_value <= 1.0 for i in report.tested)
 
@@ -117,8 +124,14 @@ def test_spend_features_are_geometric_adstock_and_edge_filled_lags():
     from causalmmm.graph import CausalGraph
     from causalmmm.graph.independence import ADSTOCK_BASIS, _node_features
 
-    g = (CausalGraph("f").add_node("tv", "spend").add_node("visits", "mediator").add_node("sales", "outcome")
-         .add_edge("tv", "visits", adstock="geometric", saturation="none", l_max=5, lag=2).add_edge("visits", "sales"))
+    g = (
+        CausalGraph("f")
+        .add_node("tv", "spend")
+        .add_node("visits", "mediator")
+        .add_node("sales", "outcome")
+        .add_edge("tv", "visits", adstock="geometric", saturation="none", l_max=5, lag=2)
+        .add_edge("visits", "sales")
+    )
     x = np.random.default_rng(3).gamma(2.0, 1.0, 30)
     cols = _node_features(g, "tv", x)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 import pytest
+from equation_check import assert_numpy_equals_pytensor
 
 from causalmmm.data import load_data
 from causalmmm.errors import GraphError
@@ -15,7 +16,6 @@ from causalmmm.model.build import build_model
 from causalmmm.model.checks import SIGN_RATIO, adstock_tail_warnings, sign_binding_warnings, tail_share
 from causalmmm.model.equations import param_name
 from causalmmm.spec import build_spec, sampled_edge_priors, sampled_node_priors
-from equation_check import assert_numpy_equals_pytensor
 
 DOT = """digraph m {
   demand [role=confounder]; event [role=control]; ppc [role=spend]; clicks [role=mediator];
@@ -53,15 +53,18 @@ def test_new_attributes_round_trip_through_dot_and_yaml(graph):
     assert graph.declared_node_attrs("clicks") == {}  # undeclared attributes stay undeclared (lossless)
 
 
-@pytest.mark.parametrize("attr, message", [
-    ("trend=cubic", "unknown trend 'cubic'; allowed values: none, linear, piecewise"),
-    ("seasonality=two", "seasonality must be an integer"),
-    ("seasonality=-1", "seasonality must be >= 0"),
-    ("season_period=0", "season_period must be a positive number"),
-    ("season_period=12", "season_period needs seasonality >= 1"),
-    ("changepoints=4", "changepoints needs trend=piecewise"),
-    ("trend=piecewise, changepoints=0", "changepoints must be >= 1"),
-])
+@pytest.mark.parametrize(
+    "attr, message",
+    [
+        ("trend=cubic", "unknown trend 'cubic'; allowed values: none, linear, piecewise"),
+        ("seasonality=two", "seasonality must be an integer"),
+        ("seasonality=-1", "seasonality must be >= 0"),
+        ("season_period=0", "season_period must be a positive number"),
+        ("season_period=12", "season_period needs seasonality >= 1"),
+        ("changepoints=4", "changepoints needs trend=piecewise"),
+        ("trend=piecewise, changepoints=0", "changepoints must be >= 1"),
+    ],
+)
 def test_bad_node_attribute_values_are_one_line_errors(attr, message):
     with pytest.raises(GraphError) as err:
         graph_from_dot(f"digraph m {{ x [role=spend]; y [role=outcome, {attr}]; x -> y; }}", "g.dot")
@@ -73,8 +76,7 @@ def test_modulator_must_be_another_observed_parent():
     with pytest.raises(GraphError, match="modulator 'd' is not another parent of 'y'; add the edge d -> y"):
         graph_from_dot("digraph m { x [role=spend]; d [role=confounder]; y [role=outcome]; x -> y [modulator=d]; }")
     with pytest.raises(GraphError, match="modulator 'd' is latent"):
-        graph_from_dot("digraph m { x [role=spend]; d [role=confounder, observed=false]; y [role=outcome]; "
-                       "d -> y; x -> y [modulator=d]; }")
+        graph_from_dot("digraph m { x [role=spend]; d [role=confounder, observed=false]; y [role=outcome]; d -> y; x -> y [modulator=d]; }")
     with pytest.raises(GraphError, match="unknown edge attribute 'modulated'"):
         graph_from_yaml("nodes: {x: {role: spend}, y: {role: outcome}}\nedges: [{from: x, to: y, modulated: x}]")
 
@@ -195,7 +197,10 @@ def test_one_intervention_type_for_queries_experiments_and_the_simulator():
     q = parse_do("brand_spend*=1.2")
     d = interventions_from_dict({"brand_spend": {"scale": 1.2}, "ppc_spend": 0})
     s = normalise_intervention(("scale", 1.2), "brand_spend")
-    yml = "experiments:\n  - {name: e, design: lift, treatment: brand_spend, intervention: {scale: 1.2}, measured: sales,\n     start: 2022-01-03, end: 2022-02-28, estimate: 1.0, se: 0.5}\n"
+    yml = (
+        "experiments:\n  - {name: e, design: lift, treatment: brand_spend, intervention: {scale: 1.2}, measured: sales,\n"
+        "     start: 2022-01-03, end: 2022-02-28, estimate: 1.0, se: 0.5}\n"
+    )
     (e,) = experiments_from_yaml(yml)
     assert q == d[0] == s == e.intervention == Intervention("brand_spend", "scale", 1.2)
     assert d[1] == Intervention.off("ppc_spend") and d[1].to_spec() == "off" and q.to_text() == "brand_spend*=1.2"
@@ -251,20 +256,20 @@ def test_residual_autocorrelation_warns_on_a_missing_slow_component(graph, data)
 
 
 def test_confounded_mechanism_warns_unless_an_experiment_calibrates_it():
-    from causalmmm.experiments.schema import experiments_from_yaml
-    from causalmmm.model.checks import confounding_warnings
     import pandas as pd
 
-    g = graph_from_dot("digraph m { z [role=confounder, observed=false]; x [role=spend]; y [role=outcome]; "
-                       "z -> x; z -> y; x -> y; }")
+    from causalmmm.experiments.schema import experiments_from_yaml
+    from causalmmm.model.checks import confounding_warnings
+
+    g = graph_from_dot("digraph m { z [role=confounder, observed=false]; x [role=spend]; y [role=outcome]; z -> x; z -> y; x -> y; }")
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"date": pd.date_range("2022-01-03", periods=60, freq="W-MON"), "x": rng.gamma(5, 10, 60),
-                       "y": rng.gamma(5, 10, 60)})
+    df = pd.DataFrame({"date": pd.date_range("2022-01-03", periods=60, freq="W-MON"), "x": rng.gamma(5, 10, 60), "y": rng.gamma(5, 10, 60)})
     spec = build_spec(g, load_data(df).validate_against(g))
     (w,) = confounding_warnings(spec)
     assert w.code == "confounded_mechanism" and w.where == "y" and w.severity == "high" and "not identified" in w.message
-    lift = experiments_from_yaml("experiments:\n  - {name: x_dark, design: lift, treatment: x, measured: y, start: 2022-02-07, "
-                                 "end: 2022-03-28, estimate: -5.0, se: 1.0}\n")
+    lift = experiments_from_yaml(
+        "experiments:\n  - {name: x_dark, design: lift, treatment: x, measured: y, start: 2022-02-07, end: 2022-03-28, estimate: -5.0, se: 1.0}\n"
+    )
     (w,) = confounding_warnings(spec, lift)
     assert w.severity == "medium" and "x_dark" in w.message
     clean = graph_from_dot("digraph m { z [role=confounder]; x [role=spend]; y [role=outcome]; z -> x; z -> y; x -> y; }")

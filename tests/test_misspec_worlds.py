@@ -124,7 +124,7 @@ def test_iid_linear_has_no_time_structure_and_path_product_truth(worlds):
         assert abs(lag1(series)) < 0.3
     assert all(not t.is_media and t.lag == 0 for m in world.mechanisms.values() for t in m.terms)
     truth = world.true_effects()
-    for channel, t in truth.items():
+    for t in truth.values():
         assert t["mroas"] == pytest.approx(t["roas"], rel=1e-9)  # linear: marginal = average
     beta = {(t.source, n): t.beta for n, m in world.mechanisms.items() for t in m.terms}
     to_sales = {m: beta[(m, "sales")] for m in ("ppc_clicks", "seo_clicks", "social_clicks", "direct_clicks")}
@@ -144,7 +144,7 @@ def test_weibull_carry_over_peaks_weeks_after_the_spend(worlds):
     pulse = np.zeros(world.n_periods, dtype=bool)
     pulse[week] = True
     delta = world.factual["direct_clicks"].to_numpy() - world.do({"brand_spend": "off"}, mask=pulse)["direct_clicks"].to_numpy()
-    assert int(np.argmax(delta[week:week + 13])) >= 2
+    assert int(np.argmax(delta[week : week + 13])) >= 2
 
 
 def test_seasonal_sales_have_trend_seasonality_and_events(worlds):

@@ -7,14 +7,14 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 import pytest
+from equation_check import assert_numpy_equals_pytensor
+from pymc_extras.prior import Prior
 
 from causalmmm.errors import SpecError
-from equation_check import assert_numpy_equals_pytensor
-from causalmmm.model.build import build_model, scaled_series, time_features
-from causalmmm.model.equations import node_mean, param_name, params_from_flat
+from causalmmm.model.build import build_model
+from causalmmm.model.equations import param_name
 from causalmmm.model.fit import fit_blocks
 from causalmmm.spec import ModelSpec, build_spec
-from pymc_extras.prior import Prior
 
 
 def test_spec_parents_exogenous_and_order(example_graph, random_data):
@@ -169,8 +169,7 @@ def test_align_factor_signs_mirrors_chains_consistently(example_graph, random_fr
     assert (align_factor_signs(mirrored, spec).posterior[param_name(children[0], "beta", "demand")] > 0).all()
 
 
-@pytest.mark.parametrize("kind,params", [("geometric", {"alpha": 0.7}), ("delayed", {"alpha": 0.6, "theta": 2.0}),
-                                          ("weibull", {"shape": 1.5, "scale": 3.0})])
+@pytest.mark.parametrize("kind,params", [("geometric", {"alpha": 0.7}), ("delayed", {"alpha": 0.6, "theta": 2.0}), ("weibull", {"shape": 1.5, "scale": 3.0})])
 def test_adstock_on_data_in_a_graph_equals_the_numpy_twin(kind: str, params: dict) -> None:
     """The model graph computes adstock of observed series as lag-matrix @ weights; the query engine
     loops over lags in numpy. Both must agree, for scalar and batched parameters."""

@@ -22,8 +22,18 @@ ROAS = {"ppc_spend": (0.00123, 0.00081, 0.00172), "social_spend": (0.0456, 0.031
 MROAS = {"ppc_spend": (0.000612, 0.0004, 0.00083), "social_spend": (0.0401, 0.0288, 0.0522), "brand_spend": (0.35, 0.2, 0.51)}
 CALIBRATING = {"ppc_geo": "ppc_spend", "social_lift": "social_spend", "brand_geo": "brand_spend"}
 CONFLICTING = ("ppc_geo", "social_lift")
-PRAISE = [r"\bpins?\b", r"\bpinned\b", r"\bconfirm", r"\bvalidat(?:es|ed)\b", r"\bsupports?\b", r"\bcalibrates? \w+ well\b",
-          r"\bresting on experiments\b", r"(?<!not )\bagrees?\b", r"\btrustworthy\b", r"\breliabl"]
+PRAISE = [
+    r"\bpins?\b",
+    r"\bpinned\b",
+    r"\bconfirm",
+    r"\bvalidat(?:es|ed)\b",
+    r"\bsupports?\b",
+    r"\bcalibrates? \w+ well\b",
+    r"\bresting on experiments\b",
+    r"(?<!not )\bagrees?\b",
+    r"\btrustworthy\b",
+    r"\breliabl",
+]
 NUMBER = re.compile(r"(?<![\w.])[+-]?\d[\d,]*(?:\.\d+)?(?:e[+-]?\d+)?(?![\w%]|\.\d)")
 
 
@@ -32,51 +42,100 @@ def summary(mean: float, low: float, high: float) -> dict[str, float]:
 
 
 def effects_payload() -> dict:
-    rows = [{"treatment": c, "kind": "total", "path": None, "roas": summary(*ROAS[c]), "contribution": summary(*(r * 120 for r in ROAS[c]))}
-            for c in CHANNELS]
+    rows = [{"treatment": c, "kind": "total", "path": None, "roas": summary(*ROAS[c]), "contribution": summary(*(r * 120 for r in ROAS[c]))} for c in CHANNELS]
     return {"outcome": "sales", "channels": {c: {"mroas": summary(*MROAS[c]), "cannibalisation": None} for c in CHANNELS}, "effects": rows}
 
 
 def check(name: str, z: float, calibrated: bool = True) -> dict:
-    return {"name": name, "use": "calibrate" if calibrated else "holdout", "calibrated": calibrated, "measured": 0.0421, "measured_se": 0.0033,
-            "predicted": summary(0.0302, 0.0271, 0.0333), "predicted_sd": 0.0016, "z": z, "consistent": abs(z) < 2}
+    return {
+        "name": name,
+        "use": "calibrate" if calibrated else "holdout",
+        "calibrated": calibrated,
+        "measured": 0.0421,
+        "measured_se": 0.0033,
+        "predicted": summary(0.0302, 0.0271, 0.0333),
+        "predicted_sd": 0.0016,
+        "z": z,
+        "consistent": abs(z) < 2,
+    }
 
 
 def validation_payload(z_ppc: float = 3.5) -> dict:
-    return {"experiments": [check("ppc_geo", z_ppc), check("social_lift", 0.4), check("brand_geo", -0.3), check("ppc_go_dark", 0.2, False)],
-            "summary": {}, "skipped": []}
+    return {
+        "experiments": [check("ppc_geo", z_ppc), check("social_lift", 0.4), check("brand_geo", -0.3), check("ppc_go_dark", 0.2, False)],
+        "summary": {},
+        "skipped": [],
+    }
 
 
 RUN_WARNINGS = [
-    ModelWarning("adstock_tail", "brand_spend -> sales", "the carry-over is cut off at l_max = 13 with 21% of its weight beyond",
-                 "declare l_max=26 on the edge", "medium"),
-    ModelWarning("experiment_conflict", "social_lift", "without social_lift the model predicts 0.0302 ± 0.0016 against 0.0421 ± 0.0033 "
-                 "(z_loo = +3.3)", "check the lift test's unit and window, then the edges into social_clicks", "high"),
+    ModelWarning(
+        "adstock_tail",
+        "brand_spend -> sales",
+        "the carry-over is cut off at l_max = 13 with 21% of its weight beyond",
+        "declare l_max=26 on the edge",
+        "medium",
+    ),
+    ModelWarning(
+        "experiment_conflict",
+        "social_lift",
+        "without social_lift the model predicts 0.0302 ± 0.0016 against 0.0421 ± 0.0033 (z_loo = +3.3)",
+        "check the lift test's unit and window, then the edges into social_clicks",
+        "high",
+    ),
     ModelWarning("sign_binding", "seo_clicks -> sales", "the positive coefficient piles up at zero", "let the sign be free or drop the edge", "low"),
 ]
 
 
 def identification_payload() -> dict:
     def ident(c: str, ok: bool) -> dict:
-        return {"treatment": c, "identifiable": ok, "adjustment_set": [] if ok else None, "mediators": [], "reason": "",
-                "latent_confounders": [] if ok else ["demand"], "experiments_that_identify": [f"a geo test on {c}"]}
+        return {
+            "treatment": c,
+            "identifiable": ok,
+            "adjustment_set": [] if ok else None,
+            "mediators": [],
+            "reason": "",
+            "latent_confounders": [] if ok else ["demand"],
+            "experiments_that_identify": [f"a geo test on {c}"],
+        }
 
     return {"outcome": "sales", "channels": [ident("ppc_spend", False), ident("social_spend", True), ident("brand_spend", False)]}
 
 
 def scenario() -> dict:
     cur = {"ppc_spend": 0.3, "social_spend": 0.2, "brand_spend": 0.1}
-    return {"budget": 0.6, "periods": 52, "allocation": {"ppc_spend": 0.25, "social_spend": 0.21, "brand_spend": 0.14},
-            "current_allocation": cur, "expected_outcome": summary(1.2345, 1.2, 1.27), "current_outcome": summary(1.2301, 1.19, 1.26)}
+    return {
+        "budget": 0.6,
+        "periods": 52,
+        "allocation": {"ppc_spend": 0.25, "social_spend": 0.21, "brand_spend": 0.14},
+        "current_allocation": cur,
+        "expected_outcome": summary(1.2345, 1.2, 1.27),
+        "current_outcome": summary(1.2301, 1.19, 1.26),
+    }
 
 
 def report_data(*, warnings=(), validation=None, diagnostics_ok: bool = True) -> ReportData:
     diags = [{"node": "sales", "r_hat_max": 1.0 if diagnostics_ok else 1.3, "ess_bulk_min": 800.0, "divergences": 0, "warnings": []}]
     experiments = [{"name": n, "treatment": c, "design": "geo-lift", "measured": ["sales"], "calibrated": True} for n, c in CALIBRATING.items()]
-    return ReportData(run_path="constructed", outcome="sales", start="2022-01-03", end="2024-12-30", n_periods=156, freq="W-MON", graph=None,
-                      summary={"diagnostics": diags, "warnings": [w.to_dict() for w in warnings], "experiments": experiments},
-                      identification=identification_payload(), effects=effects_payload(), edge_effects={}, curves=[], scenarios=[scenario()],
-                      node_fits=[], spend={}, validation=validation, experiments=experiments)
+    return ReportData(
+        run_path="constructed",
+        outcome="sales",
+        start="2022-01-03",
+        end="2024-12-30",
+        n_periods=156,
+        freq="W-MON",
+        graph=None,
+        summary={"diagnostics": diags, "warnings": [w.to_dict() for w in warnings], "experiments": experiments},
+        identification=identification_payload(),
+        effects=effects_payload(),
+        edge_effects={},
+        curves=[],
+        scenarios=[scenario()],
+        node_fits=[],
+        spend={},
+        validation=validation,
+        experiments=experiments,
+    )
 
 
 def sentences(points: list[Point]) -> list[str]:
@@ -130,8 +189,10 @@ def test_what_to_distrust_comes_first_ranked_with_every_fix(conflicted):
 
 
 def test_validation_warnings_and_old_runs_without_warnings():
-    val = {**validation_payload(z_ppc=0.1), "warnings": [ModelWarning("refute_placebo", "ppc_spend", "a placebo treatment has an effect",
-                                                                        "add the missing confounder", "high").to_dict()]}
+    val = {
+        **validation_payload(z_ppc=0.1),
+        "warnings": [ModelWarning("refute_placebo", "ppc_spend", "a placebo treatment has an effect", "add the missing confounder", "high").to_dict()],
+    }
     d = report_data(validation=val, diagnostics_ok=False)
     del d.summary["warnings"]  # a run written before warnings existed
     block = [p.text for p in narrative(d) if p.topic == DISTRUST]

@@ -20,11 +20,21 @@ BETAS = {("x", "m1"): 0.8, ("m1", "m2"): 0.5, ("m1", "y"): 0.6, ("m2", "y"): 0.9
 
 def linear_graph() -> CausalGraph:
     """c → x → m1 → m2 → y with x → y, m1 → y, c → m2; m1 → m2 negative (cannibalisation)."""
-    return (CausalGraph("lin").add_node("c", "confounder").add_node("x", "spend").add_node("m1", "mediator")
-         .add_node("m2", "mediator").add_node("y", "outcome")
-         .add_edge("c", "x").add_edge("c", "m2").add_edge("x", "m1", adstock="none", saturation="none")
-         .add_edge("m1", "m2", sign="negative").add_edge("m1", "y").add_edge("m2", "y")
-         .add_edge("x", "y", adstock="none", saturation="none"))
+    return (
+        CausalGraph("lin")
+        .add_node("c", "confounder")
+        .add_node("x", "spend")
+        .add_node("m1", "mediator")
+        .add_node("m2", "mediator")
+        .add_node("y", "outcome")
+        .add_edge("c", "x")
+        .add_edge("c", "m2")
+        .add_edge("x", "m1", adstock="none", saturation="none")
+        .add_edge("m1", "m2", sign="negative")
+        .add_edge("m1", "y")
+        .add_edge("m2", "y")
+        .add_edge("x", "y", adstock="none", saturation="none")
+    )
 
 
 def linear_world(n_draws: int = 5, T: int = 60, seed: int = 0):
@@ -159,15 +169,29 @@ def test_optimizer_matches_grid_search():
     """Two saturating channels; the optimum found by SLSQP equals a fine grid's."""
     rng = np.random.default_rng(3)
     T = 52
-    g = (CausalGraph("two").add_node("a", "spend").add_node("b", "spend").add_node("y", "outcome")
-         .add_edge("a", "y", adstock="none", saturation="hill").add_edge("b", "y", adstock="none", saturation="hill"))
-    df = pd.DataFrame({"date": pd.date_range("2023-01-02", periods=T, freq="W-MON"),
-                       "a": 100 + rng.normal(0, 5, T), "b": 100 + rng.normal(0, 5, T), "y": 10 + rng.random(T)})
+    g = (
+        CausalGraph("two")
+        .add_node("a", "spend")
+        .add_node("b", "spend")
+        .add_node("y", "outcome")
+        .add_edge("a", "y", adstock="none", saturation="hill")
+        .add_edge("b", "y", adstock="none", saturation="hill")
+    )
+    df = pd.DataFrame(
+        {"date": pd.date_range("2023-01-02", periods=T, freq="W-MON"), "a": 100 + rng.normal(0, 5, T), "b": 100 + rng.normal(0, 5, T), "y": 10 + rng.random(T)}
+    )
     data = load_data(df).validate_against(g)
     spec = build_spec(g, data)
-    draws = {"y|intercept": np.full(3, 1.0), "y|sigma": np.full(3, 0.1),
-             "y|a|beta": np.full(3, 1.0), "y|a|k": np.full(3, 1.0), "y|a|s": np.full(3, 1.0),
-             "y|b|beta": np.full(3, 0.6), "y|b|k": np.full(3, 0.5), "y|b|s": np.full(3, 1.0)}
+    draws = {
+        "y|intercept": np.full(3, 1.0),
+        "y|sigma": np.full(3, 0.1),
+        "y|a|beta": np.full(3, 1.0),
+        "y|a|k": np.full(3, 1.0),
+        "y|a|s": np.full(3, 1.0),
+        "y|b|beta": np.full(3, 0.6),
+        "y|b|k": np.full(3, 0.5),
+        "y|b|s": np.full(3, 1.0),
+    }
     scm = PosteriorSCM(spec, data, draws, ("a", "b"))
     budget = 200.0
     res = optimize_budget(scm, budget, periods=T)

@@ -14,8 +14,19 @@ from causalmmm.graph.causal_graph import CausalGraph
 from causalmmm.query.do import PosteriorSCM
 from causalmmm.spec import build_spec
 from causalmmm.validation import refute as rf
-from causalmmm.validation.refute import (Estimate, Refutation, RefutationReport, common_cause_spec, common_cause_verdict, merge_draws,
-                                         placebo_series, placebo_verdict, refute, roas_draws, subset_verdict)
+from causalmmm.validation.refute import (
+    Estimate,
+    Refutation,
+    RefutationReport,
+    common_cause_spec,
+    common_cause_verdict,
+    merge_draws,
+    placebo_series,
+    placebo_verdict,
+    refute,
+    roas_draws,
+    subset_verdict,
+)
 
 LINEAR = {"adstock": "none", "saturation": "none"}
 
@@ -74,7 +85,7 @@ def test_placebo_series_keeps_values_and_breaks_timing():
     x = np.arange(40, dtype=float)
     p = placebo_series(x, np.random.default_rng(0), "permute", block=8)
     assert sorted(p) == sorted(x) and not np.array_equal(p, x)
-    assert all(np.all(np.diff(p[i:i + 8]) == 1) for i in range(0, 40, 8))  # whole blocks moved: autocorrelation kept inside
+    assert all(np.all(np.diff(p[i : i + 8]) == 1) for i in range(0, 40, 8))  # whole blocks moved: autocorrelation kept inside
     s = placebo_series(x, np.random.default_rng(0), "shift")
     assert s[20] == 0 and sorted(s) == sorted(x)
     with pytest.raises(QueryError):
@@ -99,8 +110,16 @@ def toy(b_second_half: float = 2.0, seed: int = 0) -> tuple[CausalGraph, pd.Data
     m = 300 + b * x + 150 * rng.standard_normal(T)
     y = 1000 + 1.5 * m + 20 * z + 200 * rng.standard_normal(T)
     frame = pd.DataFrame({"date": pd.date_range("2022-01-03", periods=T, freq="W-MON"), "x": x, "z": z, "m": m, "y": y})
-    g = (CausalGraph("toy").add_node("x", "spend").add_node("z", "control").add_node("m", "mediator").add_node("y", "outcome")
-         .add_edge("x", "m", **LINEAR).add_edge("m", "y").add_edge("z", "y"))
+    g = (
+        CausalGraph("toy")
+        .add_node("x", "spend")
+        .add_node("z", "control")
+        .add_node("m", "mediator")
+        .add_node("y", "outcome")
+        .add_edge("x", "m", **LINEAR)
+        .add_edge("m", "y")
+        .add_edge("z", "y")
+    )
     return g.validate(), frame
 
 

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from test_query import linear_graph, linear_world
 
 from causalmmm.query.do import parse_do, query
 from causalmmm.query.effects import effects
@@ -16,7 +17,6 @@ from causalmmm.report import collect, narrative
 from causalmmm.report.html import render_html
 from causalmmm.report.narrative import DISTRUST, NOTHING_TO_DISTRUST, fmt_ratio, fmt_share, payback_verdict
 from causalmmm.tables import Table
-from test_query import linear_graph, linear_world
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +24,13 @@ def fixed_run():
     scm, _ = linear_world(n_draws=40)
     rng = np.random.default_rng(0)  # spread the draws a little so the HDIs are not points
     draws = {k: v * (1 + 0.05 * rng.standard_normal(len(v))) for k, v in scm.draws.items()}
-    summary = {"settings": {"sampler": "fixed", "chains": 1, "draws": 40, "seed": 0}, "converged": True,
-               "diagnostics": [{"node": n.name, "r_hat_max": 1.0, "ess_bulk_min": 1000.0, "divergences": 0, "warnings": []} for n in scm.spec.nodes],
-               "experiments": []}
-    return SimpleNamespace(path="fixed-run", graph=linear_graph(), spec=scm.spec, data=scm.data, summary=summary,
-                           posterior_draws=lambda: draws)
+    summary = {
+        "settings": {"sampler": "fixed", "chains": 1, "draws": 40, "seed": 0},
+        "converged": True,
+        "diagnostics": [{"node": n.name, "r_hat_max": 1.0, "ess_bulk_min": 1000.0, "divergences": 0, "warnings": []} for n in scm.spec.nodes],
+        "experiments": [],
+    }
+    return SimpleNamespace(path="fixed-run", graph=linear_graph(), spec=scm.spec, data=scm.data, summary=summary, posterior_draws=lambda: draws)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,7 @@ def report_data(fixed_run):
 
 
 def summary_items(page: str) -> list[str]:
-    block = page[page.index('<div class="summary'):page.index("</div>")]
+    block = page[page.index('<div class="summary') : page.index("</div>")]
     return [html.unescape(re.sub(r"<[^>]+>", "", li)) for li in re.findall(r"<li>(.*?)</li>", block, flags=re.S)]
 
 
@@ -61,7 +63,7 @@ def test_narrative_numbers_match_the_effects_json(fixed_run, report_data):
 
 def test_report_is_self_contained_and_has_every_section(report_data):
     page = render_html(report_data)
-    summary = page[page.index('<div class="summary'):]
+    summary = page[page.index('<div class="summary') :]
     assert summary.index('<h3 id="distrust">What to distrust</h3>') < summary.index("<ul>")  # first thing in the summary
     assert html.escape(NOTHING_TO_DISTRUST) in summary  # a converged fixed-draws run without warnings says so
     for forbidden in ("<script", "<link", "@import", 'src="http', "url(http"):
@@ -73,8 +75,16 @@ def test_report_is_self_contained_and_has_every_section(report_data):
 
 
 def test_narrative_flags_non_convergence_and_missing_validation(fixed_run):
-    bad = SimpleNamespace(**{**vars(fixed_run), "summary": {**fixed_run.summary, "converged": False,
-                          "diagnostics": [{"node": "y", "r_hat_max": 1.4, "ess_bulk_min": 20.0, "divergences": 3, "warnings": ["y: R-hat"]}]}})
+    bad = SimpleNamespace(
+        **{
+            **vars(fixed_run),
+            "summary": {
+                **fixed_run.summary,
+                "converged": False,
+                "diagnostics": [{"node": "y", "r_hat_max": 1.4, "ess_bulk_min": 20.0, "divergences": 3, "warnings": ["y: R-hat"]}],
+            },
+        }
+    )
     points = narrative(collect(bad))
     assert points[0].topic == DISTRUST and points[0].text.startswith("high · y:") and "did not converge" in points[0].text
     assert "Fix: refit" in points[0].text
@@ -99,8 +109,7 @@ def test_jupyter_reprs_are_tables(fixed_run):
     from causalmmm.query.do import PosteriorSCM
 
     scm = PosteriorSCM.from_run(fixed_run)
-    for obj in (effects(scm), query(scm, [parse_do("x=0")]), optimize_budget(scm, float(scm.data.column("x").mean()), periods=10),
-                identify(linear_graph())):
+    for obj in (effects(scm), query(scm, [parse_do("x=0")]), optimize_budget(scm, float(scm.data.column("x").mean()), periods=10), identify(linear_graph())):
         out = obj._repr_html_()
         assert out.startswith('<table class="cm-table">') and "</table>" in out
     assert linear_graph()._repr_svg_().lstrip().startswith(("<?xml", "<svg", "<!DOCTYPE"))
@@ -119,8 +128,9 @@ def test_report_cli_refuses_to_overwrite_and_needs_html(tmp_path, capsys):
     assert code != 0 and "HTML" in err and err.count("\n") == 1 and not (tmp_path / "r.pdf").exists()
 
 
-@pytest.mark.skipif(__import__("causalmmm.report.screenshot", fromlist=["find_browser"]).find_browser() is None,
-                    reason="needs Debian's chromium (apt-get install chromium)")
+@pytest.mark.skipif(
+    __import__("causalmmm.report.screenshot", fromlist=["find_browser"]).find_browser() is None, reason="needs Debian's chromium (apt-get install chromium)"
+)
 def test_screenshot_in_headless_chromium(report_data, tmp_path):
     from PIL import Image
 
@@ -145,8 +155,20 @@ def test_charts_survive_a_mean_a_rounding_error_outside_its_hdi():
 def test_mechanisms_table_marks_adjustment_terms():
     from causalmmm.tables import mechanisms_table
 
-    summary = {"nodes": [{"name": "sales", "parents": ["brand_search", "tv_spend"], "causes": ["brand_search"], "adjustment": ["tv_spend"],
-                          "trend": "linear", "seasonality": 2, "confounded": False, "latent_parents": ["competitor"]}]}
+    summary = {
+        "nodes": [
+            {
+                "name": "sales",
+                "parents": ["brand_search", "tv_spend"],
+                "causes": ["brand_search"],
+                "adjustment": ["tv_spend"],
+                "trend": "linear",
+                "seasonality": 2,
+                "confounded": False,
+                "latent_parents": ["competitor"],
+            }
+        ]
+    }
     html = mechanisms_table(summary).to_html()
     assert "adjustment terms (not causes)" in html and "<td>tv_spend</td>" in html and "<td>brand_search</td>" in html
     assert "linear, seasonality 2" in html and "identified" in html

@@ -19,13 +19,13 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from test_query import linear_graph, linear_world
 
 from causalmmm.data import load_data
 from causalmmm.query.do import PosteriorSCM
 from causalmmm.query.effects import effects
 from causalmmm.query.optimize import optimize_budget
 from causalmmm.spec import build_spec
-from test_query import linear_graph, linear_world
 
 SCALES = (1e-3, 1e3)
 NUMBER = re.compile(r"(?<![\w.])[+-]?\d[\d,]*(?:\.\d+)?(?:e[+-]?\d+)?(?![\w%]|\.\d)")
@@ -119,19 +119,34 @@ def two_channel_world(factor: float) -> PosteriorSCM:
 
     rng = np.random.default_rng(3)
     T = 52
-    g = (CausalGraph("two").add_node("a", "spend").add_node("b", "spend").add_node("y", "outcome")
-         .add_edge("a", "y", adstock="none", saturation="hill").add_edge("b", "y", adstock="none", saturation="hill"))
-    df = pd.DataFrame({"date": pd.date_range("2023-01-02", periods=T, freq="W-MON"),
-                       "a": 100 + rng.normal(0, 5, T), "b": 100 + rng.normal(0, 5, T), "y": 10 + rng.random(T)})
+    g = (
+        CausalGraph("two")
+        .add_node("a", "spend")
+        .add_node("b", "spend")
+        .add_node("y", "outcome")
+        .add_edge("a", "y", adstock="none", saturation="hill")
+        .add_edge("b", "y", adstock="none", saturation="hill")
+    )
+    df = pd.DataFrame(
+        {"date": pd.date_range("2023-01-02", periods=T, freq="W-MON"), "a": 100 + rng.normal(0, 5, T), "b": 100 + rng.normal(0, 5, T), "y": 10 + rng.random(T)}
+    )
     data = load_data(scaled_frame(df, factor)).validate_against(g)
-    draws = {"y|intercept": np.full(3, 1.0), "y|sigma": np.full(3, 0.1),
-             "y|a|beta": np.full(3, 1.0), "y|a|k": np.full(3, 1.0), "y|a|s": np.full(3, 1.0),
-             "y|b|beta": np.full(3, 0.6), "y|b|k": np.full(3, 0.5), "y|b|s": np.full(3, 1.0)}
+    draws = {
+        "y|intercept": np.full(3, 1.0),
+        "y|sigma": np.full(3, 0.1),
+        "y|a|beta": np.full(3, 1.0),
+        "y|a|k": np.full(3, 1.0),
+        "y|a|s": np.full(3, 1.0),
+        "y|b|beta": np.full(3, 0.6),
+        "y|b|k": np.full(3, 0.5),
+        "y|b|s": np.full(3, 1.0),
+    }
     return PosteriorSCM(build_spec(g, data), data, draws, ("a", "b"))
 
 
 def test_a_budget_reallocation_is_unit_free():
     """The optimiser's step sizes and stopping rule must not depend on the currency: the same split at every scale."""
+
     def best(factor: float) -> tuple[float, float]:
         a = optimize_budget(two_channel_world(factor), 200.0 * factor, periods=52)
         return a.allocation["a"] / factor, a.expected_outcome.mean / factor

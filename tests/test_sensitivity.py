@@ -14,8 +14,7 @@ from causalmmm.data import load_data
 from causalmmm.errors import QueryError
 from causalmmm.graph.causal_graph import CausalGraph
 from causalmmm.query.do import PosteriorSCM
-from causalmmm.query.sensitivity import (WEAK_RV, channel_sensitivity, coefficient_draws, n_terms, robustness_value, sensitivity,
-                                         sensitivity_warnings)
+from causalmmm.query.sensitivity import WEAK_RV, channel_sensitivity, coefficient_draws, n_terms, robustness_value, sensitivity, sensitivity_warnings
 from causalmmm.spec import build_spec
 
 T = 156
@@ -37,9 +36,19 @@ def world(b_m1: float = 1.0, b_m2: float = 0.3, seed: int = 0) -> tuple[CausalGr
     m2 = 200 + b_m2 * x + 300 * rng.standard_normal(T)
     y = 500 + 2.0 * m1 + 1.0 * m2 + 200 * rng.standard_normal(T)
     frame = pd.DataFrame({"date": pd.date_range("2022-01-03", periods=T, freq="W-MON"), "x": x, "z": z, "m1": m1, "m2": m2, "y": y})
-    g = (CausalGraph("t").add_node("x", "spend").add_node("z", "control").add_node("m1", "mediator").add_node("m2", "mediator")
-         .add_node("y", "outcome").add_edge("x", "m1", **LINEAR).add_edge("x", "m2", **LINEAR).add_edge("z", "m1")
-         .add_edge("m1", "y").add_edge("m2", "y"))
+    g = (
+        CausalGraph("t")
+        .add_node("x", "spend")
+        .add_node("z", "control")
+        .add_node("m1", "mediator")
+        .add_node("m2", "mediator")
+        .add_node("y", "outcome")
+        .add_edge("x", "m1", **LINEAR)
+        .add_edge("x", "m2", **LINEAR)
+        .add_edge("z", "m1")
+        .add_edge("m1", "y")
+        .add_edge("m2", "y")
+    )
     return g.validate(), frame
 
 
@@ -118,8 +127,14 @@ def test_channel_without_first_stage_is_an_error():
 
 
 def _result(t: float, dof: int = 150) -> dict:
-    return {"x": {"robustness_value": {"break_even": robustness_value(t, dof), "halve": robustness_value(t, dof, 0.5)},
-                  "weakest_link": "x -> m", "t": t, "dof": dof}}
+    return {
+        "x": {
+            "robustness_value": {"break_even": robustness_value(t, dof), "halve": robustness_value(t, dof, 0.5)},
+            "weakest_link": "x -> m",
+            "t": t,
+            "dof": dof,
+        }
+    }
 
 
 def test_weak_to_confounding_fires_below_threshold():

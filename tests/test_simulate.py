@@ -47,8 +47,19 @@ def _coefficients(world: World) -> dict[tuple[str, str], float]:
 
 def test_presets_and_api(search, repo):
     assert {"search", "search_latent", "linear", "geo", "daily"} <= set(PRESETS)
-    assert list(search.data.columns) == ["date", "demand", "promo", "ppc_spend", "social_spend", "brand_spend",
-                                         "ppc_clicks", "seo_clicks", "social_clicks", "direct_clicks", "sales"]
+    assert list(search.data.columns) == [
+        "date",
+        "demand",
+        "promo",
+        "ppc_spend",
+        "social_spend",
+        "brand_spend",
+        "ppc_clicks",
+        "seo_clicks",
+        "social_clicks",
+        "direct_clicks",
+        "sales",
+    ]
     assert len(search.data) == 156 and search.graph.outcome == "sales"
     assert search.params["sales"]["intercept"] == search.params()["sales"]["intercept"]  # attribute (and callable, for old code)
     brand_edge = next(t for t in search.params["direct_clicks"]["terms"] if t["source"] == "brand_spend")
@@ -91,8 +102,7 @@ def test_linear_effects_are_sums_of_path_products(linear):
             total += product * spend
         assert effects[c]["contribution"] == pytest.approx(total, rel=1e-9)
         assert effects[c]["mroas"] == pytest.approx(effects[c]["roas"], rel=1e-9)  # linear: marginal = average
-    assert [p["path"] for p in effects["ppc_spend"]["paths"]] == [["ppc_spend", "ppc_clicks", "sales"],
-                                                                    ["ppc_spend", "ppc_clicks", "seo_clicks", "sales"]]
+    assert [p["path"] for p in effects["ppc_spend"]["paths"]] == [["ppc_spend", "ppc_clicks", "sales"], ["ppc_spend", "ppc_clicks", "seo_clicks", "sales"]]
     # the cannibalisation path is negative and equals its product of coefficients
     canni = effects["ppc_spend"]["paths"][1]["contribution"]
     assert canni < 0
@@ -264,7 +274,8 @@ def test_daily_switchback_is_simulated_in_the_daily_world(daily):
     realised = daily.do({"ppc_spend": "off"}, mask=off_days)
     np.testing.assert_allclose(raw["ppc_clicks"], realised["ppc_clicks"].to_numpy()[mask], atol=1e-3)
     assert daily.experiment_truth["ppc_switchback"]["true"] == pytest.approx(
-        daily.estimand("ppc_spend", "off", ["ppc_clicks", "seo_clicks"], e["start"], e["end"]), rel=1e-12)
+        daily.estimand("ppc_spend", "off", ["ppc_clicks", "seo_clicks"], e["start"], e["end"]), rel=1e-12
+    )
     assert daily.experiment_truth["ppc_switchback"]["raw_estimate"] == pytest.approx(daily.experiment_truth["ppc_switchback"]["true"], rel=0.25)
 
 

@@ -6,12 +6,13 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
+from conftest import REPO
 
 from causalmmm.errors import SpecError
-from causalmmm.graph.causal_graph import ADSTOCKS as GRAPH_ADSTOCKS, SATURATIONS as GRAPH_SATURATIONS
+from causalmmm.graph.causal_graph import ADSTOCKS as GRAPH_ADSTOCKS
+from causalmmm.graph.causal_graph import SATURATIONS as GRAPH_SATURATIONS
 from causalmmm.spec import EdgeSpec, edge_default_priors
 from causalmmm.transforms import ADSTOCK_FAMILIES, ADSTOCKS, SATURATION_FAMILIES, SATURATIONS, adstock, saturate
-from conftest import REPO
 
 POINT = {"alpha": 0.6, "theta": 1.5, "shape": 1.8, "scale": 3.0, "k": 0.9, "s": 1.7, "lam": 1.3}
 

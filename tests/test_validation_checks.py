@@ -17,7 +17,8 @@ from causalmmm.model.equations import param_name
 from causalmmm.query.do import PosteriorSCM
 from causalmmm.spec import build_spec
 from causalmmm.validate import ValidationReport, predict_experiment, validate_experiments
-from causalmmm.validation import diagnose_residuals, leave_one_out, loo as loo_module
+from causalmmm.validation import diagnose_residuals, leave_one_out
+from causalmmm.validation import loo as loo_module
 from causalmmm.validation.holdout import naive_forecasts, predict_holdout, split_data, train_spec
 from causalmmm.validation.plots import plot_experiments, plot_holdout
 from causalmmm.validation.residuals import autocorrelations, ljung_box
@@ -29,9 +30,8 @@ SIGMA = 0.5
 
 def toy_graph(drop: tuple[str, str] | None = None) -> CausalGraph:
     """c → x → m1 → m2 → y, m1 → y, c → m2; m1 → m2 negative (cannibalisation); linear edges."""
-    g = (CausalGraph("toy").add_node("c", "confounder").add_node("x", "spend").add_node("m1", "mediator")
-         .add_node("m2", "mediator").add_node("y", "outcome"))
-    for (a, b) in TRUTH:
+    g = CausalGraph("toy").add_node("c", "confounder").add_node("x", "spend").add_node("m1", "mediator").add_node("m2", "mediator").add_node("y", "outcome")
+    for a, b in TRUTH:
         if (a, b) != drop:
             kw = {"adstock": "none", "saturation": "none"} if a == "x" else {}
             g = g.add_edge(a, b, **({"sign": "negative"} | kw if (a, b) == ("m1", "m2") else kw))
@@ -53,8 +53,7 @@ def toy_frame(T: int = 104, seed: int = 0, ar: float = 0.0) -> pd.DataFrame:
     return pd.DataFrame({"date": pd.date_range("2022-01-03", periods=T, freq="W-MON"), "c": c, "x": x, "m1": m1, "m2": m2, "y": y})
 
 
-def toy_scm(drop: tuple[str, str] | None = None, ar: float = 0.0, T: int = 104, n_draws: int = 200, broken: str | None = None,
-            seed: int = 0) -> PosteriorSCM:
+def toy_scm(drop: tuple[str, str] | None = None, ar: float = 0.0, T: int = 104, n_draws: int = 200, broken: str | None = None, seed: int = 0) -> PosteriorSCM:
     """A PosteriorSCM at the true parameters, in data units (every scale 1); ``broken`` zeroes that node's betas."""
     g = toy_graph(drop)
     data = load_data(toy_frame(T, seed, ar)).validate_against(g)
@@ -70,8 +69,7 @@ def toy_scm(drop: tuple[str, str] | None = None, ar: float = 0.0, T: int = 104, 
 
 
 def lift(name: str, use: str, estimate: float | None, se: float = 2.0, measured: tuple[str, ...] = ("y",)) -> Experiment:
-    return Experiment(name, "lift", "x", ("set", 0.0), measured, pd.Timestamp("2022-06-06"), pd.Timestamp("2022-07-25"),
-                      use=use, estimate=estimate, se=se)
+    return Experiment(name, "lift", "x", ("set", 0.0), measured, pd.Timestamp("2022-06-06"), pd.Timestamp("2022-07-25"), use=use, estimate=estimate, se=se)
 
 
 # ---------------------------------------------------------------- experiments and JSON keys
@@ -80,8 +78,9 @@ def lift(name: str, use: str, estimate: float | None, se: float = 2.0, measured:
 def test_validate_json_keys_are_the_contract():
     scm = toy_scm()
     truth = float(predict_experiment(scm, lift("a", "holdout", None)).mean())
-    rep = validate_experiments(scm, [lift("cal", "calibrate", truth + 1.0), lift("hold", "holdout", truth - 10.0), lift("raw", "holdout", None)],
-                               calibrated={"cal"})
+    rep = validate_experiments(
+        scm, [lift("cal", "calibrate", truth + 1.0), lift("hold", "holdout", truth - 10.0), lift("raw", "holdout", None)], calibrated={"cal"}
+    )
     rep.diagnostics = diagnose_residuals(scm)
     d = rep.to_dict()
     assert {"experiments", "summary"} <= set(d) and "loo" not in d and "holdout" not in d
@@ -94,8 +93,7 @@ def test_validate_json_keys_are_the_contract():
     assert hold["z"] == pytest.approx(-5.0) and not hold["consistent"]
     assert d["skipped"] and "raw" in d["skipped"][0]
     assert set(d["diagnostics"]) >= {"nodes", "hints", "warnings", "max_lag"}
-    assert set(d["diagnostics"]["nodes"][0]) >= {"node", "autocorrelation", "ljung_box", "autocorrelated", "ppc_coverage",
-                                                 "missing_edge_hints"}
+    assert set(d["diagnostics"]["nodes"][0]) >= {"node", "autocorrelation", "ljung_box", "autocorrelated", "ppc_coverage", "missing_edge_hints"}
     assert "residual diagnostics" in rep.to_text()
 
 
@@ -255,8 +253,11 @@ def test_validate_cli_json_on_a_fixed_draw_run(tmp_path, capsys):
 def test_non_finite_predictions_are_reported_not_propagated(monkeypatch):
     scm = toy_scm()
     exps = [lift("a", "calibrate", -3.0), lift("b", "calibrate", -3.0)]
-    monkeypatch.setattr(loo_module, "refit_and_predict",
-                        lambda spec, data, config, others, target, spend_nodes: np.full(20, np.nan) if target.name == "a" else np.r_[np.full(19, -3.0), np.inf])
+    monkeypatch.setattr(
+        loo_module,
+        "refit_and_predict",
+        lambda spec, data, config, others, target, spend_nodes: np.full(20, np.nan) if target.name == "a" else np.r_[np.full(19, -3.0), np.inf],
+    )
     d = leave_one_out(scm.spec, scm.data, None, exps).to_dict()
     a, b = d["experiments"]
     assert a["z"] is None and a["predicted"] is None and not a["consistent"] and "finite" in a["note"]

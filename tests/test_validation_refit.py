@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from test_validation_checks import lift, toy_frame, toy_graph, toy_scm
 
 from causalmmm.data import load_data
 from causalmmm.model.fit import SamplerConfig
 from causalmmm.spec import build_spec
 from causalmmm.validation import leave_one_out, time_holdout
 from causalmmm.validation.experiments import predict_experiment
-from test_validation_checks import lift, toy_frame, toy_graph, toy_scm
 
 
 @pytest.mark.slow

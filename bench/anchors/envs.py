@@ -37,15 +37,19 @@ class Anchor:
 
 ANCHORS: dict[str, Anchor] = {
     "pymc-marketing": Anchor(
-        "pymc-marketing", "3.12",
+        "pymc-marketing",
+        "3.12",
         ("pymc-marketing==1.3.*", "pathmc==0.4.*", "nutpie"),
         ("pymc-marketing", "pathmc", "pymc", "pytensor", "arviz", "nutpie", "numpy", "pandas", "xarray"),
-        "runner_pymc_marketing.py"),
+        "runner_pymc_marketing.py",
+    ),
     "meridian": Anchor(
-        "meridian", "3.12",
+        "meridian",
+        "3.12",
         ("google-meridian==2.1.*",),
         ("google-meridian", "tensorflow", "tfp-nightly", "jax", "numpy", "pandas", "arviz"),
-        "runner_meridian.py"),
+        "runner_meridian.py",
+    ),
 }
 
 
@@ -79,15 +83,13 @@ def require(name: str) -> Path:
     """The anchor's python; a one-line error when its venv has not been installed."""
     anchor(name)
     if manifest(name) is None:
-        raise AnchorEnvError(f"the {name} venv is missing ({venv_dir(name)})",
-                             hint=f"run python -m bench.anchors.envs install --only {name}")
+        raise AnchorEnvError(f"the {name} venv is missing ({venv_dir(name)})", hint=f"run python -m bench.anchors.envs install --only {name}")
     return venv_python(name)
 
 
 def base_python(minor: str) -> Path:
     """The newest pyenv CPython ``minor`` (e.g. 3.12.x)."""
-    found = sorted(PYENV_VERSIONS.glob(f"{minor}.*/bin/python"),
-                   key=lambda p: tuple(int(x) for x in p.parents[1].name.split(".") if x.isdigit()))
+    found = sorted(PYENV_VERSIONS.glob(f"{minor}.*/bin/python"), key=lambda p: tuple(int(x) for x in p.parents[1].name.split(".") if x.isdigit()))
     if not found:
         raise AnchorEnvError(f"no Python {minor} under {PYENV_VERSIONS}", hint=f"install it: pyenv install {minor}")
     return found[-1]
@@ -98,9 +100,11 @@ def _du(path: Path) -> int:
 
 
 def installed_versions(python: Path, dists: tuple[str, ...]) -> dict[str, str]:
-    code = ("import json, sys\nfrom importlib.metadata import version, PackageNotFoundError\nout = {}\n"
-            "for d in sys.argv[1:]:\n    try: out[d] = version(d)\n    except PackageNotFoundError: pass\n"
-            "print(json.dumps(out))")
+    code = (
+        "import json, sys\nfrom importlib.metadata import version, PackageNotFoundError\nout = {}\n"
+        "for d in sys.argv[1:]:\n    try: out[d] = version(d)\n    except PackageNotFoundError: pass\n"
+        "print(json.dumps(out))"
+    )
     res = subprocess.run([str(python), "-c", code, *dists], capture_output=True, text=True, check=True)
     return json.loads(res.stdout)
 
@@ -126,12 +130,19 @@ def install(name: str, *, force: bool = False) -> dict:
         res = subprocess.run([*pip, *a.requirements], stdout=fh, stderr=subprocess.STDOUT)
     if res.returncode != 0:
         tail = log.read_text().strip().splitlines()[-1:] or ["?"]
-        raise AnchorEnvError(f"pip install {' '.join(a.requirements)} failed for {name}: {tail[0]}",
-                             where=str(log), hint="read the log; the venv is left unfinished")
-    info = {"name": name, "python": subprocess.run([str(py), "-c", "import platform; print(platform.python_version())"],
-                                                  capture_output=True, text=True, check=True).stdout.strip(),
-            "requirements": list(a.requirements), "versions": installed_versions(py, a.report),
-            "install_seconds": round(time.perf_counter() - t0, 1), "size_mb": round(_du(target) / 2**20)}
+        raise AnchorEnvError(
+            f"pip install {' '.join(a.requirements)} failed for {name}: {tail[0]}", where=str(log), hint="read the log; the venv is left unfinished"
+        )
+    info = {
+        "name": name,
+        "python": subprocess.run(
+            [str(py), "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True, check=True
+        ).stdout.strip(),
+        "requirements": list(a.requirements),
+        "versions": installed_versions(py, a.report),
+        "install_seconds": round(time.perf_counter() - t0, 1),
+        "size_mb": round(_du(target) / 2**20),
+    }
     (target / "installed.json").write_text(json.dumps(info, indent=2))
     print(f"{name}: installed in {info['install_seconds']} s, {info['size_mb']} MB: {info['versions']}")
     return info

@@ -73,14 +73,15 @@ def run_anchor(name: str, job: AnchorJob, *, workdir: str | Path | None = None, 
         job_path, out_path = Path(d) / "job.json", Path(d) / "result.json"
         job_path.write_text(json.dumps(job.to_json()))
         t0 = time.perf_counter()
-        proc = subprocess.run([str(python), str(runner), str(job_path), str(out_path)], capture_output=True, text=True,
-                              timeout=timeout)
+        proc = subprocess.run([str(python), str(runner), str(job_path), str(out_path)], capture_output=True, text=True, timeout=timeout)
         seconds = time.perf_counter() - t0
         if proc.returncode != 0 or not out_path.is_file():
             last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            raise AnchorEnvError(f"{name} runner failed (exit {proc.returncode}): {last}", where=str(runner),
-                                 hint="rerun the runner by hand on the job file to see the full traceback")
+            raise AnchorEnvError(
+                f"{name} runner failed (exit {proc.returncode}): {last}",
+                where=str(runner),
+                hint="rerun the runner by hand on the job file to see the full traceback",
+            )
         raw = json.loads(out_path.read_text())
     draws = {c: np.asarray(v, dtype=float) if v is not None else np.array([np.nan]) for c, v in raw["roas_draws"].items()}
-    return AnchorResult(name, draws, float(raw["fit_seconds"]), seconds, raw.get("sampling_seconds"),
-                        float(raw["ess_per_second"]), raw)
+    return AnchorResult(name, draws, float(raw["fit_seconds"]), seconds, raw.get("sampling_seconds"), float(raw["ess_per_second"]), raw)

@@ -54,8 +54,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         raise SystemExit(f"{job['csv']}: columns not in the data: {missing}")
     df[date] = pd.to_datetime(df[date]).dt.strftime("%Y-%m-%d")
     builder = dfb.DataFrameInputDataBuilder(kpi_type="revenue", default_time_column=date, default_media_time_column=date)
-    builder = builder.with_kpi(df, kpi_col=target).with_media(df, media_cols=channels, media_spend_cols=channels,
-                                                              media_channels=channels)
+    builder = builder.with_kpi(df, kpi_col=target).with_media(df, media_cols=channels, media_spend_cols=channels, media_channels=channels)
     if controls:
         builder = builder.with_controls(df, control_cols=controls)
     data = builder.build()
@@ -64,14 +63,12 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     mmm = model.Meridian(input_data=data, model_spec=spec.ModelSpec(max_lag=int(job.get("model", {}).get("l_max", 8))))
     t_sample = time.perf_counter()
-    mmm.sample_posterior(n_chains=chains, n_adapt=max(1, tune // 2), n_burnin=max(1, tune - tune // 2), n_keep=draws,
-                         seed=int(s.get("seed", 0)))
+    mmm.sample_posterior(n_chains=chains, n_adapt=max(1, tune // 2), n_burnin=max(1, tune - tune // 2), n_keep=draws, seed=int(s.get("seed", 0)))
     t_fit = time.perf_counter()
     roi = np.asarray(analyzer.Analyzer(mmm).roi())  # (chain, draw, channel)
     t_done = time.perf_counter()
     post = mmm.inference_data.posterior
-    params = [v for v in ("roi_m", "alpha_m", "ec_m", "slope_m", "beta_m", "gamma_c", "tau_g", "knot_values", "sigma")
-              if v in post.data_vars]
+    params = [v for v in ("roi_m", "alpha_m", "ec_m", "slope_m", "beta_m", "gamma_c", "tau_g", "knot_values", "sigma") if v in post.data_vars]
     ess = az.ess(post[params], method="bulk")
     rhat = az.rhat(post[params])
     ess_min = float(min(float(np.nanmin(ess[v].values)) for v in ess.data_vars))
@@ -83,7 +80,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         "roas_draws": {c: roi[..., i].ravel().tolist() for i, c in enumerate(channels)},
         "spend": {c: float(df[c].sum()) for c in channels},
         "contribution_method": "meridian.analysis.analyzer.Analyzer(mmm).roi() (spend of the channel set to 0 in every "
-                               "period, outcome summed over the data, / total spend)",
+        "period, outcome summed over the data, / total spend)",
         "n_lift_rows": 0,
         "lift_tests_ignored": bool(job.get("lift_tests")),
         "build_seconds": t_sample - t0,

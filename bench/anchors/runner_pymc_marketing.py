@@ -96,8 +96,10 @@ def diagnostics(idata: Any, free: list[str]) -> dict[str, float]:
     rhat = az.rhat(post)
     ess = getattr(ess, "to_dataset", lambda: ess)() if not hasattr(ess, "data_vars") else ess
     rhat = getattr(rhat, "to_dataset", lambda: rhat)() if not hasattr(rhat, "data_vars") else rhat
-    out = {"ess_bulk_min": float(min(float(np.nanmin(ess[v].values)) for v in ess.data_vars)),
-           "r_hat_max": float(max(float(np.nanmax(rhat[v].values)) for v in rhat.data_vars))}
+    out = {
+        "ess_bulk_min": float(min(float(np.nanmin(ess[v].values)) for v in ess.data_vars)),
+        "r_hat_max": float(max(float(np.nanmax(rhat[v].values)) for v in rhat.data_vars)),
+    }
     stats = idata["sample_stats"].to_dataset() if "sample_stats" in idata.children else None
     out["divergences"] = int(stats["diverging"].sum()) if stats is not None and "diverging" in stats else 0
     return out
@@ -111,16 +113,28 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         channels, controls = list(job["channels"]), list(job.get("controls") or [])
         s = job.get("sampler", {})
         nuts = "nutpie" if s.get("nutpie", True) else "pymc"
-        sampler_config = {"draws": int(s.get("draws", 500)), "tune": int(s.get("tune", 500)), "chains": int(s.get("chains", 2)),
-                          "target_accept": float(s.get("target_accept", 0.9)), "nuts_sampler": nuts, "progressbar": False,
-                          "compute_convergence_checks": False}
+        sampler_config = {
+            "draws": int(s.get("draws", 500)),
+            "tune": int(s.get("tune", 500)),
+            "chains": int(s.get("chains", 2)),
+            "target_accept": float(s.get("target_accept", 0.9)),
+            "nuts_sampler": nuts,
+            "progressbar": False,
+            "compute_convergence_checks": False,
+        }
         if nuts == "pymc":
             sampler_config["cores"] = min(sampler_config["chains"], 2)
         m = job.get("model", {})
-        mmm = pmm.MMM(date_column=job["date_column"], target_column=job["target"], channel_columns=channels,
-                      control_columns=controls or None, adstock=pmm.GeometricAdstock(l_max=int(m.get("l_max", 8))),
-                      saturation=pmm.LogisticSaturation(), yearly_seasonality=int(m.get("yearly_seasonality", 2)),
-                      sampler_config=sampler_config)
+        mmm = pmm.MMM(
+            date_column=job["date_column"],
+            target_column=job["target"],
+            channel_columns=channels,
+            control_columns=controls or None,
+            adstock=pmm.GeometricAdstock(l_max=int(m.get("l_max", 8))),
+            saturation=pmm.LogisticSaturation(),
+            yearly_seasonality=int(m.get("yearly_seasonality", 2)),
+            sampler_config=sampler_config,
+        )
         t0 = time.perf_counter()
         mmm.build_model(X, y)
         lift = pd.DataFrame(job.get("lift_tests") or [], columns=["channel", "x", "delta_x", "delta_y", "sigma"])
@@ -154,10 +168,12 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         "anchor": "pymc-marketing",
         "roas_draws": {c: (inc.sel(channel=c).to_numpy() / spend[c]).tolist() if spend[c] > 0 else None for c in channels},
         "spend": spend,
-        "contribution_method": "mmm.incrementality.compute_incremental_contribution(frequency='all_time', "
-                               "counterfactual_spend_factor=0.0) / total spend",
-        "check_vs_removed_term": {"method": "MMM.compute_counterfactual_contributions_dataset(period='all_time')",
-                                  "max_rel_diff": check, "variables": sorted(map(str, removed.data_vars))},
+        "contribution_method": "mmm.incrementality.compute_incremental_contribution(frequency='all_time', counterfactual_spend_factor=0.0) / total spend",
+        "check_vs_removed_term": {
+            "method": "MMM.compute_counterfactual_contributions_dataset(period='all_time')",
+            "max_rel_diff": check,
+            "variables": sorted(map(str, removed.data_vars)),
+        },
         "n_lift_rows": int(len(lift)),
         "build_seconds": t_sample - t0,
         "fit_seconds": fit_s,

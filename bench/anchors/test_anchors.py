@@ -1,6 +1,6 @@
 """Sampling-free tests of the anchor driver: missing venv error, job layout, subprocess round trip.
 
-    .venv/bin/pytest -q bench/anchors/test_anchors.py
+.venv/bin/pytest -q bench/anchors/test_anchors.py
 """
 
 from __future__ import annotations
@@ -35,8 +35,17 @@ def test_unknown_anchor_names_the_choices(fake_root):
 
 
 def test_job_json_groups_the_sampler_settings():
-    job = run.AnchorJob(csv="d.csv", channels=("tv",), controls=("demand",), draws=10, tune=20, chains=1, seed=3, nutpie=False,
-                        lift_tests=[{"channel": "tv", "x": 1.0, "delta_x": -1.0, "delta_y": -2.0, "sigma": 0.5}]).to_json()
+    job = run.AnchorJob(
+        csv="d.csv",
+        channels=("tv",),
+        controls=("demand",),
+        draws=10,
+        tune=20,
+        chains=1,
+        seed=3,
+        nutpie=False,
+        lift_tests=[{"channel": "tv", "x": 1.0, "delta_x": -1.0, "delta_y": -2.0, "sigma": 0.5}],
+    ).to_json()
     assert job["sampler"] == {"draws": 10, "tune": 20, "chains": 1, "seed": 3, "nutpie": False}
     assert job["channels"] == ["tv"] and job["controls"] == ["demand"] and job["lift_tests"][0]["delta_y"] == -2.0
     assert "draws" not in job
@@ -54,7 +63,8 @@ def test_runner_round_trip_and_failure(fake_root, monkeypatch):
         "import json, sys\njob = json.load(open(sys.argv[1]))\n"
         "if job['csv'] == 'fail': sys.exit('boom: bad job')\n"
         "json.dump({'roas_draws': {c: [1.0, 3.0] for c in job['channels']}, 'fit_seconds': 2.0, 'sampling_seconds': 1.0,\n"
-        "           'ess_per_second': 5.0, 'versions': {'x': '1'}, 'seen': job['sampler']}, open(sys.argv[2], 'w'))\n")
+        "           'ess_per_second': 5.0, 'versions': {'x': '1'}, 'seen': job['sampler']}, open(sys.argv[2], 'w'))\n"
+    )
     monkeypatch.setitem(envs.ANCHORS, "fake", Anchor("fake", "3.12", (), (), str(runner)))  # absolute path wins over HERE
     _fake_venv(envs.ROOT, "fake")
     res = run.run_anchor("fake", run.AnchorJob(csv="d.csv", channels=["tv", "radio"], draws=7))

@@ -41,8 +41,15 @@ class AnalysisResult:
     diagnostics: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.experiment.name, "design": self.experiment.design, "method": self.method, "estimate": self.estimate,
-                "se": self.se, "unit": self.experiment.unit, "diagnostics": self.diagnostics}
+        return {
+            "name": self.experiment.name,
+            "design": self.experiment.design,
+            "method": self.method,
+            "estimate": self.estimate,
+            "se": self.se,
+            "unit": self.experiment.unit,
+            "diagnostics": self.diagnostics,
+        }
 
 
 def _read_csv(e: Experiment, base: Path, required: Sequence[str]) -> pd.DataFrame:
@@ -55,8 +62,7 @@ def _read_csv(e: Experiment, base: Path, required: Sequence[str]) -> pd.DataFram
         raise ExperimentError(f"cannot read raw data {path.name} ({str(exc).splitlines()[0]})", where=e.where) from None
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise ExperimentError(f"raw data {path.name} lacks column(s) {', '.join(missing)}", where=e.where,
-                              hint=f"expected columns: {', '.join(required)}")
+        raise ExperimentError(f"raw data {path.name} lacks column(s) {', '.join(missing)}", where=e.where, hint=f"expected columns: {', '.join(required)}")
     return df
 
 
@@ -114,8 +120,15 @@ def analyze_switchback(e: Experiment, base: Path, *, washout: int = 1) -> Analys
         raise ExperimentError("switchback analysis supports intervention: off only", where=e.where)
     n_model_periods = max(1, int(round(len(df) / per)))
     est, se = _to_unit(e, b * per, se_b * per, n_model_periods)
-    diag = {"raw_periods": int(len(df)), "used": int(keep.sum()), "dropped_washout": int((~keep).sum()), "switches": int(np.sum(state[1:] != state[:-1])),
-            "effect_per_raw_period": b, "raw_periods_per_period": per, "residual_sd": float(resid.std())}
+    diag = {
+        "raw_periods": int(len(df)),
+        "used": int(keep.sum()),
+        "dropped_washout": int((~keep).sum()),
+        "switches": int(np.sum(state[1:] != state[:-1])),
+        "effect_per_raw_period": b,
+        "raw_periods_per_period": per,
+        "residual_sd": float(resid.std()),
+    }
     return AnalysisResult(with_result(e, est, se), est, se, "fixed-effects regression with washout", diag)
 
 
@@ -165,8 +178,9 @@ def analyze_geo_lift(e: Experiment, base: Path, *, seed: int = 0, draws: int = 5
         panel[g] = index[g]
     panel = panel.reset_index(drop=True)
     treatment_time = int(np.argmax(~pre))
-    model = cp.pymc_models.WeightedSumFitter(sample_kwargs={"draws": draws, "tune": tune, "chains": 2, "random_seed": seed,
-                                                           "progressbar": False, "target_accept": 0.95})
+    model = cp.pymc_models.WeightedSumFitter(
+        sample_kwargs={"draws": draws, "tune": tune, "chains": 2, "random_seed": seed, "progressbar": False, "target_accept": 0.95}
+    )
     with warnings.catch_warnings(), _quiet_pymc():
         warnings.simplefilter("ignore")
         result = cp.SyntheticControl(panel.copy(), treatment_time, control_units=controls, treated_units=["treated"], model=model)
@@ -194,9 +208,16 @@ def analyze_geo_lift(e: Experiment, base: Path, *, seed: int = 0, draws: int = 5
     to_national = treated_scale / share
     est, se = _to_unit(e, float(per_draw_index.mean()) * to_national, float(np.sqrt(var_index)) * to_national, n_post)
     pre_fit = result.score if hasattr(result, "score") else None
-    diag = {"treated_geos": list(e.treated), "control_geos": len(controls), "pre_periods": int(pre.sum()), "post_periods": n_post,
-            "treated_share": share, "share_rule": share_rule, "noise_autocorrelation": rho,
-            "pre_r2": float(np.asarray(pre_fit.iloc[0])) if pre_fit is not None and hasattr(pre_fit, "iloc") else None}
+    diag = {
+        "treated_geos": list(e.treated),
+        "control_geos": len(controls),
+        "pre_periods": int(pre.sum()),
+        "post_periods": n_post,
+        "treated_share": share,
+        "share_rule": share_rule,
+        "noise_autocorrelation": rho,
+        "pre_r2": float(np.asarray(pre_fit.iloc[0])) if pre_fit is not None and hasattr(pre_fit, "iloc") else None,
+    }
     return AnalysisResult(with_result(e, est, se), est, se, "CausalPy SyntheticControl (WeightedSumFitter)", diag)
 
 
@@ -240,8 +261,9 @@ def analyze_pre_post(e: Experiment, base: Path, *, seed: int = 0, draws: int = 5
     df = df.loc[df.index <= e.end]
     pre = df.index < e.start
     if pre.sum() < 26:
-        raise ExperimentError(f"only {int(pre.sum())} pre-period rows in the pre/post data", where=e.where,
-                              hint="an interrupted time series needs at least 26 pre-period rows")
+        raise ExperimentError(
+            f"only {int(pre.sum())} pre-period rows in the pre/post data", where=e.where, hint="an interrupted time series needs at least 26 pre-period rows"
+        )
     if (~pre).sum() < 1:
         raise ExperimentError("no rows inside the test window in the pre/post data", where=e.where, hint="the file must cover start..end")
     design, terms = _its_design(df.index, int(pre.sum()))
@@ -274,8 +296,9 @@ def analyze_pre_post(e: Experiment, base: Path, *, seed: int = 0, draws: int = 5
 # -------------------------------------------------------------------- dispatch
 
 
-def analyze_experiments(experiments: Sequence[Experiment], base: str | Path, *, seed: int = 0,
-                        progress: Callable[[int, int, str], None] | None = None) -> list[AnalysisResult]:
+def analyze_experiments(
+    experiments: Sequence[Experiment], base: str | Path, *, seed: int = 0, progress: Callable[[int, int, str], None] | None = None
+) -> list[AnalysisResult]:
     """Analyse every experiment that has raw data; pass the others through unchanged."""
     out = []
     raw = [e for e in experiments if e.data is not None]
@@ -289,8 +312,11 @@ def analyze_experiments(experiments: Sequence[Experiment], base: str | Path, *, 
         elif e.design == "pre_post":
             out.append(analyze_pre_post(e, Path(base), seed=seed))
         else:
-            raise ExperimentError(f"no analysis for raw data of design {e.design!r}", where=e.where,
-                                  hint="give estimate and se for lift tests, or use design geo_lift, switchback or pre_post")
+            raise ExperimentError(
+                f"no analysis for raw data of design {e.design!r}",
+                where=e.where,
+                hint="give estimate and se for lift tests, or use design geo_lift, switchback or pre_post",
+            )
     if progress:
         progress(len(raw), len(raw), "done")
     return out

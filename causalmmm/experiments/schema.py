@@ -24,8 +24,27 @@ from causalmmm.spec import LIKELIHOODS
 DESIGNS = ("lift", "geo_lift", "switchback", "pre_post")
 UNITS = ("per_period", "total")
 USES = ("calibrate", "holdout")
-_KNOWN = {"name", "design", "treatment", "intervention", "measured", "start", "end", "estimate", "se", "unit", "use", "data",
-          "treated", "likelihood", "raw_periods_per_period", "geo_shares", "controls", "notes", "analysis"}
+_KNOWN = {
+    "name",
+    "design",
+    "treatment",
+    "intervention",
+    "measured",
+    "start",
+    "end",
+    "estimate",
+    "se",
+    "unit",
+    "use",
+    "data",
+    "treated",
+    "likelihood",
+    "raw_periods_per_period",
+    "geo_shares",
+    "controls",
+    "notes",
+    "analysis",
+}
 
 
 @dataclass(frozen=True)
@@ -63,9 +82,13 @@ class Experiment:
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
-            "name": self.name, "design": self.design, "treatment": self.treatment, "intervention": self.intervention.to_spec(),
+            "name": self.name,
+            "design": self.design,
+            "treatment": self.treatment,
+            "intervention": self.intervention.to_spec(),
             "measured": list(self.measured) if len(self.measured) > 1 else self.measured[0],
-            "start": str(self.start.date()), "end": str(self.end.date()),
+            "start": str(self.start.date()),
+            "end": str(self.end.date()),
         }
         if self.estimate is not None:
             d["estimate"] = float(self.estimate)
@@ -152,10 +175,24 @@ def parse_experiment(raw: Any, index: int, source: str, line: int | None = None)
     if not isinstance(treated, list):
         raise _err("treated must be a list of geo names", where, "e.g. treated: [geo_03, geo_07]")
     extra = {k: raw[k] for k in ("raw_periods_per_period", "geo_shares", "controls", "notes", "analysis") if k in raw}
-    return Experiment(name=name, design=design, treatment=str(raw["treatment"]), intervention=Intervention.parse(str(raw["treatment"]), raw.get("intervention", "off"), error=ExperimentError, where=where),
-                      measured=measured, start=start, end=end, unit=unit, use=use, estimate=estimate, se=se,
-                      data=None if data is None else str(data), treated=tuple(str(t) for t in treated), likelihood=likelihood,
-                      extra=extra, source=source)
+    return Experiment(
+        name=name,
+        design=design,
+        treatment=str(raw["treatment"]),
+        intervention=Intervention.parse(str(raw["treatment"]), raw.get("intervention", "off"), error=ExperimentError, where=where),
+        measured=measured,
+        start=start,
+        end=end,
+        unit=unit,
+        use=use,
+        estimate=estimate,
+        se=se,
+        data=None if data is None else str(data),
+        treated=tuple(str(t) for t in treated),
+        likelihood=likelihood,
+        extra=extra,
+        source=source,
+    )
 
 
 def _item_lines(text: str) -> list[int]:
@@ -175,7 +212,9 @@ def _item_lines(text: str) -> list[int]:
 def experiments_from_yaml(text: str, source: str = "<experiments>") -> list[Experiment]:
     doc = load_yaml_text(text, source, ExperimentError)
     if not isinstance(doc, dict) or not isinstance(doc.get("experiments"), list):
-        raise _err("an experiment file needs a top-level 'experiments:' list", source, "start the file with experiments: and list one - name: ... block per experiment")
+        raise _err(
+            "an experiment file needs a top-level 'experiments:' list", source, "start the file with experiments: and list one - name: ... block per experiment"
+        )
     lines = _item_lines(text)
     out = [parse_experiment(raw, i, source, lines[i] if i < len(lines) else None) for i, raw in enumerate(doc["experiments"])]
     seen: set[str] = set()
@@ -204,8 +243,9 @@ def check_against(experiments: Sequence[Experiment], graph: Any, data: Any | Non
         if data is not None:
             first, last = data.dates[0], data.dates[-1]
             if e.start < first or e.end > last:
-                raise _err(f"window {e.start.date()}..{e.end.date()} is outside the data ({first.date()}..{last.date()})", e.where,
-                           "fix the dates or extend the data")
+                raise _err(
+                    f"window {e.start.date()}..{e.end.date()} is outside the data ({first.date()}..{last.date()})", e.where, "fix the dates or extend the data"
+                )
             if not ((data.dates >= e.start) & (data.dates <= e.end)).any():
                 raise _err("the window contains no data period", e.where, "widen the window")
 

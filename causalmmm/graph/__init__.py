@@ -13,7 +13,19 @@ from causalmmm.graph.causal_graph import (
 from causalmmm.graph.io import graph_from_dict, graph_from_dot, graph_from_yaml, graph_to_dot, graph_to_yaml, load_graph, save_graph
 
 __all__ = [
-    "ADSTOCKS", "EDGE_ATTRS", "ROLES", "SATURATIONS", "SIGNS",
-    "CausalGraph", "EdgeInfo", "NodeInfo",
-    "graph_from_dict", "graph_from_dot", "graph_from_yaml", "graph_to_dot", "graph_to_yaml", "load_graph", "save_graph",
+    "ADSTOCKS",
+    "EDGE_ATTRS",
+    "ROLES",
+    "SATURATIONS",
+    "SIGNS",
+    "CausalGraph",
+    "EdgeInfo",
+    "NodeInfo",
+    "graph_from_dict",
+    "graph_from_dot",
+    "graph_from_yaml",
+    "graph_to_dot",
+    "graph_to_yaml",
+    "load_graph",
+    "save_graph",
 ]

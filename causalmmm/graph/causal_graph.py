@@ -150,8 +150,17 @@ class CausalGraph:
         self._g = nx.DiGraph()
 
     # ------------------------------------------------------------------ build
-    def add_node(self, name: str, role: str, observed: bool = True, *, trend: str | None = None, changepoints: int | None = None,
-                 seasonality: int | None = None, season_period: float | None = None) -> "CausalGraph":
+    def add_node(
+        self,
+        name: str,
+        role: str,
+        observed: bool = True,
+        *,
+        trend: str | None = None,
+        changepoints: int | None = None,
+        seasonality: int | None = None,
+        season_period: float | None = None,
+    ) -> CausalGraph:
         """Add (or redefine) a node. Returns ``self`` for chaining.
 
         ``trend`` (none | linear | piecewise, with ``changepoints`` knots), ``seasonality`` (a Fourier
@@ -162,8 +171,7 @@ class CausalGraph:
         if not isinstance(name, str) or not name.strip():
             raise GraphError("node names must be non-empty strings", where=repr(name))
         _check_choice(role, ROLES, "role", where)
-        mech = check_mechanism_attrs({"trend": trend, "changepoints": changepoints, "seasonality": seasonality,
-                                      "season_period": season_period}, where)
+        mech = check_mechanism_attrs({"trend": trend, "changepoints": changepoints, "seasonality": seasonality, "season_period": season_period}, where)
         self._g.add_node(name, role=role, observed=parse_bool(observed, "observed", where), **mech)
         return self
 
@@ -178,7 +186,7 @@ class CausalGraph:
         lag: int | None = None,
         sign: str | None = None,
         modulator: str | None = None,
-    ) -> "CausalGraph":
+    ) -> CausalGraph:
         """Add an edge. Attributes left ``None`` take the CONTRACT defaults.
 
         ``modulator``: another parent of ``target`` whose level scales this edge's effect
@@ -201,14 +209,14 @@ class CausalGraph:
         self._g.add_edge(source, target, **attrs)
         return self
 
-    def remove_edge(self, source: str, target: str) -> "CausalGraph":
+    def remove_edge(self, source: str, target: str) -> CausalGraph:
         """Remove an edge (used when editing a discovered draft)."""
         if not self._g.has_edge(source, target):
             raise GraphError("no such edge", where=f"edge {source} -> {target}")
         self._g.remove_edge(source, target)
         return self
 
-    def copy(self) -> "CausalGraph":
+    def copy(self) -> CausalGraph:
         """An independent copy."""
         new = CausalGraph(self.name)
         new._g = self._g.copy()
@@ -233,9 +241,15 @@ class CausalGraph:
         if name not in self._g:
             raise GraphError(f"unknown node {name!r}", hint=f"known nodes: {', '.join(self.nodes)}")
         d = self._g.nodes[name]
-        return NodeInfo(name=name, role=d["role"], observed=d["observed"], trend=d.get("trend") or "none",
-                        changepoints=d.get("changepoints") or DEFAULT_CHANGEPOINTS, seasonality=d.get("seasonality") or 0,
-                        season_period=d.get("season_period"))
+        return NodeInfo(
+            name=name,
+            role=d["role"],
+            observed=d["observed"],
+            trend=d.get("trend") or "none",
+            changepoints=d.get("changepoints") or DEFAULT_CHANGEPOINTS,
+            seasonality=d.get("seasonality") or 0,
+            season_period=d.get("season_period"),
+        )
 
     def declared_node_attrs(self, name: str) -> dict[str, Any]:
         """The mechanism attributes the user wrote on the node (undeclared ones omitted)."""
@@ -324,8 +338,7 @@ class CausalGraph:
             info = self.node(n)
             g.add_node(n, role=info.role, observed=info.observed)
         for e in self.edge_infos():
-            g.add_edge(e.source, e.target, adstock=e.adstock, saturation=e.saturation, l_max=e.l_max, lag=e.lag, sign=e.sign,
-                       modulator=e.modulator)
+            g.add_edge(e.source, e.target, adstock=e.adstock, saturation=e.saturation, l_max=e.l_max, lag=e.lag, sign=e.sign, modulator=e.modulator)
         return g
 
     # -------------------------------------------------------------- validate
@@ -337,7 +350,7 @@ class CausalGraph:
         path = " -> ".join([cycle[0][0]] + [v for _, v in cycle])
         raise GraphError(f"the graph has a cycle: {path}", hint="a causal graph must be acyclic; remove or reverse one edge of the cycle")
 
-    def validate(self) -> "CausalGraph":
+    def validate(self) -> CausalGraph:
         """Check structure; raise :class:`GraphError` with a precise message."""
         if not self.nodes:
             raise GraphError("the graph has no nodes", hint="declare nodes with a role")
@@ -367,8 +380,11 @@ class CausalGraph:
             where = f"edge {u} -> {v}"
             others = [p for p in self.parents(v) if p != u]
             if m not in others:
-                raise GraphError(f"modulator {m!r} is not another parent of {v!r}", where=where,
-                                 hint=f"add the edge {m} -> {v}, or use one of: {', '.join(others) or '(no other parent)'}")
+                raise GraphError(
+                    f"modulator {m!r} is not another parent of {v!r}",
+                    where=where,
+                    hint=f"add the edge {m} -> {v}, or use one of: {', '.join(others) or '(no other parent)'}",
+                )
             if not self.is_observed(m):
                 raise GraphError(f"modulator {m!r} is latent", where=where, hint="a modulator must be an observed node (a data column)")
         return self

@@ -179,14 +179,28 @@ def _search(x: np.ndarray, names: Sequence[str], tiers: Mapping[str, int], metho
         if method == "pc":
             from causallearn.search.ConstraintBased.PC import pc
 
-            cg = pc(x, alpha=alpha, indep_test="fisherz", stable=True, background_knowledge=_background_knowledge(names, tiers),
-                    show_progress=False, node_names=list(names))
+            cg = pc(
+                x,
+                alpha=alpha,
+                indep_test="fisherz",
+                stable=True,
+                background_knowledge=_background_knowledge(names, tiers),
+                show_progress=False,
+                node_names=list(names),
+            )
             g = cg.G.graph
         elif method == "fci":
             from causallearn.search.ConstraintBased.FCI import fci
 
-            G, _ = fci(x, independence_test_method="fisherz", alpha=alpha, background_knowledge=_background_knowledge(names, tiers),
-                       show_progress=False, node_names=list(names), verbose=False)
+            G, _ = fci(
+                x,
+                independence_test_method="fisherz",
+                alpha=alpha,
+                background_knowledge=_background_knowledge(names, tiers),
+                show_progress=False,
+                node_names=list(names),
+                verbose=False,
+            )
             g = G.graph
         elif method == "ges":
             from causallearn.search.ScoreBased.GES import ges
@@ -245,7 +259,7 @@ def _meek(directed: set[tuple[str, str]], undirected: set[frozenset[str]]) -> No
                 r2 = any(s == u and (w, v) in directed for s, w in directed)
                 # R3: u -- w1 -> v, u -- w2 -> v, w1, w2 not adjacent  =>  u -> v
                 ws = [w for w, t in directed if t == v and frozenset((u, w)) in undirected]
-                r3 = any(not adjacent(w1, w2) for i, w1 in enumerate(ws) for w2 in ws[i + 1:])
+                r3 = any(not adjacent(w1, w2) for i, w1 in enumerate(ws) for w2 in ws[i + 1 :])
                 if r1 or r2 or r3:
                     undirected.discard(frozenset((u, v)))
                     directed.add((u, v))
@@ -368,10 +382,18 @@ class DiscoveryResult:
         und = [{"a": u, "b": v, "stability": self.edge_stability(u, v)} for u, v in self.undirected]
         stab = [{"from": u, "to": v, **{k: round(float(x), 4) for k, x in s.items()}} for (u, v), s in sorted(self.stability.items())]
         out: dict[str, Any] = {
-            "method": self.method, "alpha": self.alpha, "transform": self.transform, "n_periods": self.n_periods,
-            "n_bootstrap": self.n_bootstrap, "block_length": self.block_length, "seconds": round(self.seconds, 3),
+            "method": self.method,
+            "alpha": self.alpha,
+            "transform": self.transform,
+            "n_periods": self.n_periods,
+            "n_bootstrap": self.n_bootstrap,
+            "block_length": self.block_length,
+            "seconds": round(self.seconds, 3),
             "nodes": [{"name": n, "role": self.graph.role(n)} for n in self.graph.nodes],
-            "edges": edges, "undirected": und, "stability": stab, "warnings": list(self.warnings),
+            "edges": edges,
+            "undirected": und,
+            "stability": stab,
+            "warnings": list(self.warnings),
         }
         if self.prior is not None:
             out["diff"] = self.diff(self.prior)
@@ -379,8 +401,10 @@ class DiscoveryResult:
 
     def to_text(self) -> str:
         """Human summary: edges with stability, undecided pairs, and the diff when a prior was given."""
-        lines = [f"Discovered draft ({self.method.upper()}, alpha={self.alpha:g}, {self.n_periods} periods, "
-                 f"{self.n_bootstrap} block-bootstrap resamples, {self.seconds:.1f}s):"]
+        lines = [
+            f"Discovered draft ({self.method.upper()}, alpha={self.alpha:g}, {self.n_periods} periods, "
+            f"{self.n_bootstrap} block-bootstrap resamples, {self.seconds:.1f}s):"
+        ]
         for u, v in self.graph.edges:
             s = self.edge_stability(u, v)
             lines.append(f"  {u} -> {v}" + (f"   (stability {s:.2f})" if s is not None else ""))
@@ -447,10 +471,15 @@ def diff_text(diff: Mapping[str, Any]) -> str:
     lines = ["Compared with the declared graph:"]
     lines.append(f"  {len(diff['agree'])} declared edge(s) found as declared.")
     for e in diff["missing"]:
-        lines.append(f"  MISSING in the data: {e['from']} -> {e['to']}{st(e)}: the data shows no dependence left once the others are accounted for; check it is real or weak.")
+        lines.append(
+            f"  MISSING in the data: {e['from']} -> {e['to']}{st(e)}: the data shows no dependence left once the others "
+            "are accounted for; check it is real or weak."
+        )
     for e in diff["extra"]:
         arrow = "--" if e.get("undecided") else "->"
-        lines.append(f"  EXTRA in the data: {e['from']} {arrow} {e['to']}{st(e)}: not declared; a missing edge, a hidden common cause, or a time-series artefact.")
+        lines.append(
+            f"  EXTRA in the data: {e['from']} {arrow} {e['to']}{st(e)}: not declared; a missing edge, a hidden common cause, or a time-series artefact."
+        )
     for e in diff["reversed"]:
         lines.append(f"  REVERSED: declared {e['from']} -> {e['to']}, the data prefers {e['to']} -> {e['from']}{st(e)}.")
     for e in diff["undecided"]:
@@ -461,8 +490,9 @@ def diff_text(diff: Mapping[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- main entry
-def _roles_and_columns(frame: pd.DataFrame, prior: CausalGraph | None, roles: Mapping[str, str] | None,
-                       outcome: str | None) -> tuple[list[str], dict[str, str], list[str]]:
+def _roles_and_columns(
+    frame: pd.DataFrame, prior: CausalGraph | None, roles: Mapping[str, str] | None, outcome: str | None
+) -> tuple[list[str], dict[str, str], list[str]]:
     notes: list[str] = []
     cols = [str(c) for c in frame.columns]
     if prior is not None:
@@ -470,23 +500,28 @@ def _roles_and_columns(frame: pd.DataFrame, prior: CausalGraph | None, roles: Ma
             raise GraphError(f"prior must be a CausalGraph, got {type(prior).__name__}", hint="load it with causalmmm.graph.load_graph(path)")
         missing = [n for n in prior.observed_nodes if n not in cols]
         if missing:
-            raise DataError(f"observed node(s) of the prior graph without a data column: {', '.join(missing)}",
-                            hint="add the columns, or mark the nodes observed=false in the graph")
+            raise DataError(
+                f"observed node(s) of the prior graph without a data column: {', '.join(missing)}",
+                hint="add the columns, or mark the nodes observed=false in the graph",
+            )
         names = [n for n in prior.nodes if prior.is_observed(n)]
         out = {n: prior.role(n) for n in names}
         ignored = [c for c in cols if c not in prior]
         if ignored:
             notes.append(f"column(s) not in the prior graph were ignored: {', '.join(ignored)}")
         if prior.latent_nodes:
-            notes.append(f"the prior has latent node(s) ({', '.join(prior.latent_nodes)}); "
-                         "PC/GES/BOSS assume no hidden common causes, FCI does not (method='fci')")
+            notes.append(
+                f"the prior has latent node(s) ({', '.join(prior.latent_nodes)}); PC/GES/BOSS assume no hidden common causes, FCI does not (method='fci')"
+            )
         if roles:
             for n, r in roles.items():
                 if n in out:
                     out[n] = r
         if outcome is not None and out.get(outcome) != "outcome":
-            raise GraphError(f"outcome {outcome!r} disagrees with the prior graph, whose outcome is {prior.outcome!r}",
-                             hint="drop the outcome argument when a prior graph is given")
+            raise GraphError(
+                f"outcome {outcome!r} disagrees with the prior graph, whose outcome is {prior.outcome!r}",
+                hint="drop the outcome argument when a prior graph is given",
+            )
         return names, out, notes
     out = infer_roles(cols, roles, outcome)
     return cols, out, notes
@@ -529,8 +564,9 @@ def discover(
     frame = frame[names]
     constant = [c for c in names if float(frame[c].std()) == 0.0]
     if constant:
-        raise DataError(f"constant column(s) carry no information for discovery: {', '.join(constant)}",
-                        hint="drop them, or mark them observed=false in the prior graph")
+        raise DataError(
+            f"constant column(s) carry no information for discovery: {', '.join(constant)}", hint="drop them, or mark them observed=false in the prior graph"
+        )
     n, p = frame.shape
     if n < max(20, 2 * p):
         raise DataError(f"only {n} periods for {p} variables", hint=f"discovery needs at least {max(20, 2 * p)} periods")
@@ -572,8 +608,8 @@ def discover(
 
     order = {c: i for i, c in enumerate(names)}
     g = CausalGraph("discovered")
-    for c in names:
-        g.add_node(c, node_roles[c])
+    for col in names:
+        g.add_node(col, node_roles[col])
     dag = nx.DiGraph()
     und_pairs: list[tuple[str, str]] = []
     for u, v in sorted(directed, key=lambda e: (tiers[e[0]], order[e[0]], order[e[1]])):
@@ -595,19 +631,29 @@ def discover(
 
     stability: dict[tuple[str, str], dict[str, float]] = {}
     draft = set(g.edges)
-    for pair, c in counts.items():
-        a, b = sorted(pair, key=lambda s: order[s])
-        if (b, a) in draft:
-            a, b = b, a
-        elif (a, b) not in draft and c.get((b, a), 0) > c.get((a, b), 0):
-            a, b = b, a
-        fwd, bwd, und = c.get((a, b), 0), c.get((b, a), 0), c.get("--", 0)
-        stability[(a, b)] = {"present": (fwd + bwd + und) / nb, "forward": fwd / nb, "backward": bwd / nb, "undecided": und / nb}
+    for pair, tally in counts.items():
+        a, z = sorted(pair, key=lambda s: order[s])
+        if (z, a) in draft:
+            a, z = z, a
+        elif (a, z) not in draft and tally.get((z, a), 0) > tally.get((a, z), 0):
+            a, z = z, a
+        fwd, bwd, und = tally.get((a, z), 0), tally.get((z, a), 0), tally.get("--", 0)
+        stability[(a, z)] = {"present": (fwd + bwd + und) / nb, "forward": fwd / nb, "backward": bwd / nb, "undecided": und / nb}
 
     return DiscoveryResult(
-        graph=g, undirected=und_pairs, stability=stability, roles=node_roles, method=method, alpha=float(alpha),
-        n_bootstrap=nb, transform=transform, block_length=bl, n_periods=n, seconds=time.perf_counter() - t0,
-        warnings=notes, prior=prior,
+        graph=g,
+        undirected=und_pairs,
+        stability=stability,
+        roles=node_roles,
+        method=method,
+        alpha=float(alpha),
+        n_bootstrap=nb,
+        transform=transform,
+        block_length=bl,
+        n_periods=n,
+        seconds=time.perf_counter() - t0,
+        warnings=notes,
+        prior=prior,
     )
 
 

@@ -28,11 +28,14 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import TYPE_CHECKING, Iterator, Mapping
 
 from causalmmm.errors import GraphError
 from causalmmm.fileio import atomic_write_bytes
 from causalmmm.graph.causal_graph import ROLE_TIER, CausalGraph, EdgeInfo
+
+if TYPE_CHECKING:
+    import pygraphviz
 
 __all__ = ["DRAW_FORMATS", "to_agraph", "draw_graph", "render_svg"]
 
@@ -176,10 +179,7 @@ def _legend_label(*, roles: set[str], latent: bool, negative: bool, lag: int | N
         if role not in roles:
             continue
         s = ROLE_STYLE[role]
-        rows.append(
-            f'<TR><TD WIDTH="34" BGCOLOR="{s["fillcolor"]}" COLOR="{s["color"]}" BORDER="2"> </TD>'
-            f'<TD ALIGN="LEFT">{text}</TD></TR>'
-        )
+        rows.append(f'<TR><TD WIDTH="34" BGCOLOR="{s["fillcolor"]}" COLOR="{s["color"]}" BORDER="2"> </TD><TD ALIGN="LEFT">{text}</TD></TR>')
     marks = []
     if latent:
         marks.append(("<I>(latent)</I>", "dashed: not in the data"))
@@ -193,11 +193,7 @@ def _legend_label(*, roles: set[str], latent: bool, negative: bool, lag: int | N
         marks.append(("+1,234", "fitted effect; thicker = larger"))
     for sym, text in marks:
         rows.append(f'<TR><TD ALIGN="CENTER">{sym}</TD><TD ALIGN="LEFT">{text}</TD></TR>')
-    return (
-        '<<TABLE BORDER="1" COLOR="#BBBBBB" CELLBORDER="0" CELLSPACING="4" CELLPADDING="3" BGCOLOR="white">'
-        + "".join(rows)
-        + "</TABLE>>"
-    )
+    return '<<TABLE BORDER="1" COLOR="#BBBBBB" CELLBORDER="0" CELLSPACING="4" CELLPADDING="3" BGCOLOR="white">' + "".join(rows) + "</TABLE>>"
 
 
 def _check_effects(graph: CausalGraph, effects: Mapping[tuple[str, str], float] | None) -> dict[tuple[str, str], float]:
@@ -231,7 +227,7 @@ def to_agraph(
     *,
     effects: Mapping[tuple[str, str], float] | None = None,
     title: str | None = None,
-) -> "pygraphviz.AGraph":  # noqa: F821
+) -> pygraphviz.AGraph:
     """The styled, not yet laid out, Graphviz graph.
 
     Roles are shown by colour and shape, latent nodes are dashed and say
@@ -260,9 +256,7 @@ def to_agraph(
     if title:
         A.graph_attr.update(label=_html_text(title).join(("<<B>", "</B>>")), labelloc="t", labeljust="l")
     A.node_attr.update(fontname=FONT, fontsize=str(FONT_SIZE), fontcolor=INK, penwidth="1.8", margin="0.18,0.08")
-    A.edge_attr.update(
-        fontname=FONT, fontsize=str(EDGE_FONT_SIZE), fontcolor=INK, color="#555555", penwidth="1.6", arrowsize="0.9"
-    )
+    A.edge_attr.update(fontname=FONT, fontsize=str(EDGE_FONT_SIZE), fontcolor=INK, color="#555555", penwidth="1.6", arrowsize="0.9")
 
     node_notes = {n: _node_carry(graph, n) for n in graph.nodes}
     for n in graph.nodes:
@@ -425,8 +419,7 @@ def side_by_side_figure(left: CausalGraph, right: CausalGraph, *, titles: tuple[
     return fig
 
 
-def draw_side_by_side(left: CausalGraph, right: CausalGraph, path: str | Path, *,
-                      titles: tuple[str, str] = ("declared", "discovered")) -> Path:
+def draw_side_by_side(left: CausalGraph, right: CausalGraph, path: str | Path, *, titles: tuple[str, str] = ("declared", "discovered")) -> Path:
     """Save the two graphs side by side (.png, .pdf or .svg), atomically."""
     import io
 

@@ -277,7 +277,7 @@ class _ADMG:
     directed: frozenset[tuple[str, str]]
     bidirected: frozenset[frozenset[str]]
 
-    def sub(self, keep: set[str]) -> "_ADMG":
+    def sub(self, keep: set[str]) -> _ADMG:
         return _ADMG(
             frozenset(keep),
             frozenset(e for e in self.directed if e[0] in keep and e[1] in keep),
@@ -403,7 +403,8 @@ def node_mechanisms(graph: CausalGraph) -> list[NodeMechanism]:
             continue
         pa = [p for p in graph.parents(v) if graph.is_observed(p)]
         lat = [p for p in graph.parents(v) if not graph.is_observed(p)]
-        confounded, confs, shown = False, (), None
+        confs: tuple[str, ...] = ()
+        confounded, shown = False, None
         if pa:
             bd = _backdoor_graph(g, set(pa))
             if not nx.is_d_separator(bd, set(pa), {v}, set()):
@@ -534,10 +535,7 @@ def _experiments(graph: CausalGraph, g: nx.DiGraph, treatment: str, outcome: str
     for combo, z in valid:
         given = f" given {', '.join(z)}" if z else ""
         link = f"{_fmt(combo)}->{outcome}"
-        out.append(
-            f"a randomised test on {treatment} measured on {_fmt(combo)}, "
-            f"given that {link} is unconfounded{given}"
-        )
+        out.append(f"a randomised test on {treatment} measured on {_fmt(combo)}, given that {link} is unconfounded{given}")
     return out
 
 
@@ -548,9 +546,16 @@ def _identify_one(graph: CausalGraph, g: nx.DiGraph, treatment: str, outcome: st
     adj_t = None if adj is None else tuple(adj)
     if not nx.has_path(g, treatment, outcome):
         return ChannelIdentification(
-            treatment, outcome, True, "no causal path", adj_t, None, (),
+            treatment,
+            outcome,
+            True,
+            "no causal path",
+            adj_t,
+            None,
+            (),
             f"{treatment} has no directed path to {outcome}: the graph says its total effect is zero",
-            f"P({outcome} | do({treatment})) = P({outcome})", experiments,
+            f"P({outcome} | do({treatment})) = P({outcome})",
+            experiments,
         )
     if adj is not None:
         if adj:
@@ -579,16 +584,24 @@ def _identify_one(graph: CausalGraph, g: nx.DiGraph, treatment: str, outcome: st
     if fd is not None:
         m = ", ".join(fd)
         reason = f"no backdoor adjustment set ({why}); the front-door criterion holds through {m}"
-        formula = (
-            f"P({outcome} | do({treatment})) = sum_m P(m | {treatment}) sum_t' P({outcome} | m, t') P(t'), m = ({m})"
-        )
+        formula = f"P({outcome} | do({treatment})) = sum_m P(m | {treatment}) sum_t' P({outcome} | m, t') P(t'), m = ({m})"
         return ChannelIdentification(treatment, outcome, True, "frontdoor", None, tuple(fd), tuple(meds), reason, formula, experiments, latents, path_txt)
     if is_identifiable(graph, treatment, outcome):
-        reason = (
-            f"no backdoor adjustment set ({why}) and no front-door set, but the do-calculus "
-            "(ID algorithm) still identifies it from observational data"
+        reason = f"no backdoor adjustment set ({why}) and no front-door set, but the do-calculus (ID algorithm) still identifies it from observational data"
+        return ChannelIdentification(
+            treatment,
+            outcome,
+            True,
+            "do-calculus",
+            None,
+            None,
+            tuple(meds),
+            reason,
+            "see the ID algorithm (Shpitser & Pearl 2006)",
+            experiments,
+            latents,
+            path_txt,
         )
-        return ChannelIdentification(treatment, outcome, True, "do-calculus", None, None, tuple(meds), reason, "see the ID algorithm (Shpitser & Pearl 2006)", experiments, latents, path_txt)
     reason = (
         f"{why}; no set of observed nodes blocks it and no front-door set exists, "
         "so observational data cannot separate the effect of "

@@ -66,8 +66,15 @@ class Implication:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "x": self.x, "y": self.y, "given": list(self.given), "p_value": self.p_value, "p_adjusted": self.p_adjusted,
-            "partial_corr": self.partial_corr, "n_eff": self.n_eff, "n_features": self.n_features, "verdict": self.verdict,
+            "x": self.x,
+            "y": self.y,
+            "given": list(self.given),
+            "p_value": self.p_value,
+            "p_adjusted": self.p_adjusted,
+            "partial_corr": self.partial_corr,
+            "n_eff": self.n_eff,
+            "n_features": self.n_features,
+            "verdict": self.verdict,
             "reason": self.reason,
         }
 
@@ -81,7 +88,7 @@ def implied_independences(graph: CausalGraph, max_conditioning: int | None = Non
     out: list[Implication] = []
     untestable: list[tuple[str, str]] = []
     for i, a in enumerate(obs_sorted):
-        for b in obs_sorted[i + 1:]:
+        for b in obs_sorted[i + 1 :]:
             if g.has_edge(a, b) or g.has_edge(b, a):
                 continue
             # Preferred: the parents of both (valid by local Markov when they d-separate; each
@@ -218,11 +225,18 @@ class GraphTestReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "passed": self.passed, "alpha": self.alpha, "method": self.method, "correction": self.correction,
-            "autocorrelation": "effective sample size (Pyper & Peterman 1998)", "time_controls": self.time_controls,
-            "n_periods": self.n_periods, "n_tested": len(self.tested), "n_failures": len(self.failures),
+            "passed": self.passed,
+            "alpha": self.alpha,
+            "method": self.method,
+            "correction": self.correction,
+            "autocorrelation": "effective sample size (Pyper & Peterman 1998)",
+            "time_controls": self.time_controls,
+            "n_periods": self.n_periods,
+            "n_tested": len(self.tested),
+            "n_failures": len(self.failures),
             "implications": [i.to_dict() for i in self.implications],
-            "untestable": [{"x": a, "y": b} for a, b in self.untestable], "warnings": list(self.warnings),
+            "untestable": [{"x": a, "y": b} for a, b in self.untestable],
+            "warnings": list(self.warnings),
         }
 
     def to_text(self) -> str:
@@ -230,16 +244,22 @@ class GraphTestReport:
         if not self.tested:
             lines.append("The graph implies no testable independence among the observed nodes: the data cannot contradict it.")
         elif self.passed:
-            lines.append(f"PASSED: all {len(self.tested)} implied independences are consistent with the data "
-                         f"({self.method} test, {self.correction_name}-corrected at alpha={self.alpha:g}).")
+            lines.append(
+                f"PASSED: all {len(self.tested)} implied independences are consistent with the data "
+                f"({self.method} test, {self.correction_name}-corrected at alpha={self.alpha:g})."
+            )
         else:
-            lines.append(f"FAILED: {len(self.failures)} of {len(self.tested)} implied independences are contradicted by the data "
-                         f"({self.method} test, {self.correction_name}-corrected at alpha={self.alpha:g}).")
+            lines.append(
+                f"FAILED: {len(self.failures)} of {len(self.tested)} implied independences are contradicted by the data "
+                f"({self.method} test, {self.correction_name}-corrected at alpha={self.alpha:g})."
+            )
         for i in sorted(self.failures, key=lambda i: i.p_value or 0.0):
             given = f" given {i.given_text()}" if i.given else ""
-            lines.append(f"  ✗ {i.x} and {i.y} should be independent{given}; the data says they are not "
-                         f"(p {_fmt_p(i.p_value)}, {self.correction_name} adjusted p {_fmt_p(i.p_adjusted)}): is an edge missing between them, "
-                         f"or a common cause?")
+            lines.append(
+                f"  ✗ {i.x} and {i.y} should be independent{given}; the data says they are not "
+                f"(p {_fmt_p(i.p_value)}, {self.correction_name} adjusted p {_fmt_p(i.p_adjusted)}): is an edge missing between them, "
+                f"or a common cause?"
+            )
         for i in self.implications:
             if i.verdict == "consistent":
                 given = f" | {i.given_text()}" if i.given else ""
@@ -328,7 +348,7 @@ def check_implied_independences(
     if correction not in CORRECTIONS:
         raise GraphError(f"unknown correction {correction!r}", hint=f"allowed: {', '.join(CORRECTIONS)}")
     adjust = holm if correction == "holm" else benjamini_hochberg
-    for i, padj in zip(tested, adjust([i.p_value for i in tested])):
+    for i, padj in zip(tested, adjust([i.p_value for i in tested if i.p_value is not None])):
         i.p_adjusted = padj
         i.verdict = "violated" if padj < alpha else "consistent"
     if method == "auto":

@@ -76,8 +76,11 @@ def _check_role_redeclarations(text: str, source: str) -> None:
                 continue
             if name in roles and roles[name][0] != role.group(1):
                 first, first_line = roles[name]
-                raise GraphError(f"node {name!r} is declared twice with different roles ({first} on line {first_line}, {role.group(1)} here)",
-                                 where=f"{source}:{lineno}", hint="declare each node once, with one role")
+                raise GraphError(
+                    f"node {name!r} is declared twice with different roles ({first} on line {first_line}, {role.group(1)} here)",
+                    where=f"{source}:{lineno}",
+                    hint="declare each node once, with one role",
+                )
             roles.setdefault(name, (role.group(1), lineno))
 
 
@@ -96,12 +99,18 @@ def graph_from_dot(text: str, source: str = "<dot>") -> CausalGraph:
         attrs = {k: v for k, v in node.attr.items() if v != ""}
         unknown = sorted(set(attrs) - set(NODE_ATTRS) - {"label"})
         if unknown:
-            raise GraphError(f"node {name!r} has unknown attribute {unknown[0]!r}", where=where_node(name), hint=f"allowed node attributes: {', '.join(NODE_ATTRS)}")
+            raise GraphError(
+                f"node {name!r} has unknown attribute {unknown[0]!r}", where=where_node(name), hint=f"allowed node attributes: {', '.join(NODE_ATTRS)}"
+            )
         if "role" not in attrs:
             raise GraphError(f"node {name!r} has no role", where=where_node(name), hint="declare it, e.g. NAME [role=mediator];")
         try:
-            graph.add_node(name, attrs["role"], parse_bool(attrs.get("observed", True), "observed", f"node {name!r}"),
-                           **{k: attrs[k] for k in MECHANISM_ATTRS if k in attrs})
+            graph.add_node(
+                name,
+                attrs["role"],
+                parse_bool(attrs.get("observed", True), "observed", f"node {name!r}"),
+                **{k: attrs[k] for k in MECHANISM_ATTRS if k in attrs},
+            )
         except GraphError as exc:
             raise GraphError(exc.what, where=f"{where_node(name)}: node {name!r}", hint=exc.hint) from None
     for edge in agraph.edges():

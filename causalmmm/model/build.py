@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pymc_extras.prior import Prior
 
 from causalmmm.data import Dataset
 from causalmmm.model.calibration import add_calibration_terms
 from causalmmm.model.equations import TimeFeatures, edge_input, node_mean, param_name, params_from_flat
-from causalmmm.transforms import saturate
-from pymc_extras.prior import Prior
 from causalmmm.spec import ModelSpec, NodeSpec, edge_default_priors, node_default_priors
+from causalmmm.transforms import saturate
 
 
 def scaled_series(spec: ModelSpec, data: Dataset) -> dict[str, np.ndarray]:
@@ -39,8 +39,15 @@ def add_latent_factor(name: str, n_periods: int) -> pt.TensorVariable:
     ``NAME|z`` (and ``NAME|rho``, ``NAME|u``) in the posterior.
     """
     rho = pm.Beta(param_name(name, "rho"), alpha=8.0, beta=2.0)
-    u = pm.AR(param_name(name, "u"), rho=pt.stack([rho]), sigma=pt.sqrt(1.0 - rho**2), init_dist=pm.Normal.dist(0.0, 1.0),
-              steps=n_periods - 1, ar_order=1, constant=False)
+    u = pm.AR(
+        param_name(name, "u"),
+        rho=pt.stack([rho]),
+        sigma=pt.sqrt(1.0 - rho**2),
+        init_dist=pm.Normal.dist(0.0, 1.0),
+        steps=n_periods - 1,
+        ar_order=1,
+        constant=False,
+    )
     centred = u - pt.mean(u)
     return pm.Deterministic(param_name(name, "z"), centred / pt.sqrt(pt.mean(centred**2)))
 
@@ -123,7 +130,7 @@ def build_model(spec: ModelSpec, data: Dataset, nodes: Sequence[str] | None = No
     ``nodes``; each adds a likelihood term on its model-implied contrast.
     """
     names = list(nodes) if nodes is not None else list(spec.node_names)
-    series = scaled_series(spec, data)
+    series: dict[str, Any] = scaled_series(spec, data)  # latent factors add pytensor variables
     features = time_features(spec)
     with pm.Model() as model:
         flat: dict = {}

@@ -21,23 +21,46 @@ from causalmmm.model.propagate import Intervention, counterfactual_values
 from causalmmm.spec import ModelSpec
 
 
-
 class Experiment(Protocol):
     """What calibration reads of an experiment (:class:`causalmmm.experiments.schema.Experiment` has it):
     the estimand and its measurement. The model layer never imports the experiments package."""
 
-    name: str
-    use: str
-    treatment: str
-    intervention: Intervention
-    measured: tuple[str, ...]
-    start: Any
-    end: Any
-    unit: str
-    estimate: float | None
-    se: float | None
-    likelihood: str
-    where: str
+    # Read-only members, so a frozen dataclass satisfies the protocol.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def use(self) -> str: ...
+
+    @property
+    def treatment(self) -> str: ...
+
+    @property
+    def intervention(self) -> Intervention: ...
+
+    @property
+    def measured(self) -> tuple[str, ...]: ...
+
+    @property
+    def start(self) -> Any: ...
+
+    @property
+    def end(self) -> Any: ...
+
+    @property
+    def unit(self) -> str: ...
+
+    @property
+    def estimate(self) -> float | None: ...
+
+    @property
+    def se(self) -> float | None: ...
+
+    @property
+    def likelihood(self) -> str: ...
+
+    @property
+    def where(self) -> str: ...
 
     @property
     def has_result(self) -> bool: ...
@@ -69,7 +92,9 @@ def check_calibratable(spec: ModelSpec, e: Experiment) -> None:
     if not any(m in involved_nodes(spec, e) for m in e.measured):
         raise ExperimentError(
             f"no measured node ({', '.join(e.measured)}) is downstream of {e.treatment!r} in the model",
-            where=e.where, hint="the graph has no path from the treatment to what was measured; fix the graph or the experiment")
+            where=e.where,
+            hint="the graph has no path from the treatment to what was measured; fix the graph or the experiment",
+        )
 
 
 def calibration_ties(spec: ModelSpec, experiments: Sequence[Experiment]) -> list[tuple[str, ...]]:
@@ -77,8 +102,7 @@ def calibration_ties(spec: ModelSpec, experiments: Sequence[Experiment]) -> list
     return [involved_nodes(spec, e) for e in experiments if e.use == "calibrate"]
 
 
-def contrast(spec: ModelSpec, params: Mapping[str, Mapping[str, Any]], fact: Mapping[str, Any], e: Experiment,
-             mask: np.ndarray, features: Any, xp: Any) -> Any:
+def contrast(spec: ModelSpec, params: Mapping[str, Mapping[str, Any]], fact: Mapping[str, Any], e: Experiment, mask: np.ndarray, features: Any, xp: Any) -> Any:
     """Model-implied estimand of ``e``: Σ over window and measured nodes of (intervened − factual), in data units.
 
     ``per_period`` divides by the number of data periods in the window.
@@ -94,8 +118,15 @@ def contrast(spec: ModelSpec, params: Mapping[str, Mapping[str, Any]], fact: Map
     return total
 
 
-def add_calibration_terms(spec: ModelSpec, data: Any, experiments: Sequence[Experiment], flat: Mapping[str, Any],
-                          series: Mapping[str, np.ndarray], features: Any, nodes: Sequence[str]) -> list[str]:
+def add_calibration_terms(
+    spec: ModelSpec,
+    data: Any,
+    experiments: Sequence[Experiment],
+    flat: Mapping[str, Any],
+    series: Mapping[str, np.ndarray],
+    features: Any,
+    nodes: Sequence[str],
+) -> list[str]:
     """Add one likelihood term per calibrating experiment to the current PyMC model; return their names."""
     import pymc as pm
     import pytensor.tensor as pt

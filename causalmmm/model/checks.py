@@ -16,16 +16,20 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
 
-from causalmmm.model.equations import ParamName, param_name
 from causalmmm.fmt import num
+from causalmmm.model.equations import ParamName, param_name
 from causalmmm.model_warnings import ModelWarning
 from causalmmm.spec import EdgeSpec, ModelSpec
 from causalmmm.transforms import ADSTOCK_PARAMS, adstock_weights
+
+if TYPE_CHECKING:
+    from causalmmm.model.calibration import Experiment
+    from causalmmm.model.fit import NodeDiagnostics
 
 TAIL_SHARE = 0.10
 TAIL_TARGET = 0.05  # the suggested l_max leaves at most this share beyond it
@@ -33,7 +37,7 @@ SIGN_RATIO = 1.35
 MAX_SUGGESTED_L_MAX = 104
 
 
-def tail_share(kind: str, params: Mapping[str, np.ndarray], l_max: int, horizon: int | None = None) -> np.ndarray:
+def tail_share(kind: str, params: Mapping[str, np.ndarray | float], l_max: int, horizon: int | None = None) -> np.ndarray:
     """Per draw: the share of the adstock's carry-over weight beyond ``l_max`` (over ``horizon`` lags)."""
     h = horizon or 4 * l_max
     w = np.asarray(adstock_weights(kind, {k: np.asarray(v, dtype=float) for k, v in params.items()}, h, np))
@@ -62,11 +66,17 @@ def adstock_tail_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> l
             if share > TAIL_SHARE:
                 means = {k: float(np.mean(v)) for k, v in params.items()}
                 better = suggested_l_max(e.adstock, means, e.l_max)
-                out.append(ModelWarning(
-                    "adstock_tail", f"{e.source} -> {node.name}",
-                    f"l_max={e.l_max} cuts off {share:.0%} of the fitted carry-over ({e.adstock}, "
-                    + ", ".join(f"{k}={num(v)}" for k, v in means.items()) + "); effects beyond the window are lost",
-                    f"set l_max={better} on this edge (keeps 95% of the carry-over) and refit", "medium"))
+                out.append(
+                    ModelWarning(
+                        "adstock_tail",
+                        f"{e.source} -> {node.name}",
+                        f"l_max={e.l_max} cuts off {share:.0%} of the fitted carry-over ({e.adstock}, "
+                        + ", ".join(f"{k}={num(v)}" for k, v in means.items())
+                        + "); effects beyond the window are lost",
+                        f"set l_max={better} on this edge (keeps 95% of the carry-over) and refit",
+                        "medium",
+                    )
+                )
     return out
 
 
@@ -90,25 +100,29 @@ def sign_binding_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> l
             ratio = float(np.mean(mag)) / sd if sd > 0 else np.inf
             if ratio < SIGN_RATIO:
                 other = "negative" if e.sign == "positive" else "positive"
-                out.append(ModelWarning(
-                    "sign_binding", f"{e.source} -> {node.name}",
-                    f"the {e.sign} coefficient's posterior piles up at zero (mean/sd {ratio:.2f} < {SIGN_RATIO}): "
-                    f"the data do not support a {e.sign} effect, so the constraint may be clamping a {other} or zero one",
-                    f"refit with sign=free on this edge (or sign={other} if the business expects it) and compare", "high"))
+                out.append(
+                    ModelWarning(
+                        "sign_binding",
+                        f"{e.source} -> {node.name}",
+                        f"the {e.sign} coefficient's posterior piles up at zero (mean/sd {ratio:.2f} < {SIGN_RATIO}): "
+                        f"the data do not support a {e.sign} effect, so the constraint may be clamping a {other} or zero one",
+                        f"refit with sign=free on this edge (or sign={other} if the business expects it) and compare",
+                        "high",
+                    )
+                )
     return out
 
 
-def convergence_warnings(diagnostics: Sequence[object]) -> list[ModelWarning]:
+def convergence_warnings(diagnostics: Sequence[NodeDiagnostics]) -> list[ModelWarning]:
     """One warning per node with convergence problems (from :class:`causalmmm.model.fit.NodeDiagnostics`)."""
     out = []
     for d in diagnostics:
         msgs = list(getattr(d, "warnings", []))
         if not msgs:
             continue
-        node = getattr(d, "node")
+        node = d.node
         text = "; ".join(m.split(";")[0].removeprefix(f"{node}: ") for m in msgs)
-        out.append(ModelWarning("convergence", node, text,
-                                "run more --tune/--draws, tighten this node's priors, or refit with --sampler pymc", "medium"))
+        out.append(ModelWarning("convergence", node, text, "run more --tune/--draws, tighten this node's priors, or refit with --sampler pymc", "medium"))
     return out
 
 
@@ -116,15 +130,21 @@ def nonfinite_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> list
     """Posterior draws that are inf or NaN (a Laplace approximation at a sign boundary, a diverged chain)."""
     out = []
     for node in spec.nodes:
-        bad = [name for name, v in draws.items()
-               if ParamName.parse(name).owner == node.name and not np.all(np.isfinite(np.asarray(v, dtype=float)))]
+        bad = [name for name, v in draws.items() if ParamName.parse(name).owner == node.name and not np.all(np.isfinite(np.asarray(v, dtype=float)))]
         if bad:
-            out.append(ModelWarning("nonfinite_draws", node.name, f"{len(bad)} parameter(s) have infinite or NaN draws ({', '.join(bad[:3])})",
-                                    "refit without --fast (NUTS), or give these parameters tighter priors", "high"))
+            out.append(
+                ModelWarning(
+                    "nonfinite_draws",
+                    node.name,
+                    f"{len(bad)} parameter(s) have infinite or NaN draws ({', '.join(bad[:3])})",
+                    "refit without --fast (NUTS), or give these parameters tighter priors",
+                    "high",
+                )
+            )
     return out
 
 
-def confounding_warnings(spec: ModelSpec, experiments: Sequence[object] = ()) -> list[ModelWarning]:
+def confounding_warnings(spec: ModelSpec, experiments: Sequence[Experiment] = ()) -> list[ModelWarning]:
     """``confounded_mechanism``: an equation with an open backdoor path (a latent confounder no observed set
     blocks). Without a calibrating experiment through it, every effect through that node rests on an
     unidentified coefficient (severity high); with one, on that experiment (medium). ``latent_factor``: a
@@ -134,8 +154,8 @@ def confounding_warnings(spec: ModelSpec, experiments: Sequence[object] = ()) ->
     calibrated: dict[str, list[str]] = {}
     for e in experiments:
         if getattr(e, "use", None) == "calibrate":
-            for n in involved_nodes(spec, e):  # type: ignore[arg-type]
-                calibrated.setdefault(n, []).append(str(getattr(e, "name")))
+            for n in involved_nodes(spec, e):
+                calibrated.setdefault(n, []).append(str(e.name))
     g = spec.causal_digraph()
     out = []
     for node in spec.nodes:
@@ -143,27 +163,45 @@ def confounding_warnings(spec: ModelSpec, experiments: Sequence[object] = ()) ->
         if node.confounded:
             channels = sorted(c for c in g.nodes if c in spec.exogenous and node.name in nx.descendants(g, c) | {c})
             via = calibrated.get(node.name)
-            what = (f"{node.name}'s equation is confounded by latent {', '.join(node.latent_parents)} (no observed variable "
-                    f"blocks the backdoor path), so effects through it")
+            what = (
+                f"{node.name}'s equation is confounded by latent {', '.join(node.latent_parents)} (no observed variable "
+                f"blocks the backdoor path), so effects through it"
+            )
             if via:
-                out.append(ModelWarning("confounded_mechanism", node.name,
-                                        f"{what} are identified only by the experiment(s) {', '.join(via)}",
-                                        "keep those experiments current; observe the latent variable or a proxy to check them", "medium"))
+                out.append(
+                    ModelWarning(
+                        "confounded_mechanism",
+                        node.name,
+                        f"{what} are identified only by the experiment(s) {', '.join(via)}",
+                        "keep those experiments current; observe the latent variable or a proxy to check them",
+                        "medium",
+                    )
+                )
             else:
-                out.append(ModelWarning("confounded_mechanism", node.name,
-                                        f"{what} are not identified by the data: the estimate{'s of ' + ', '.join(channels) if channels else ''} "
-                                        "can be biased by any amount",
-                                        "calibrate with an experiment on a channel through this node (see `causalmmm graph identify`), "
-                                        "or observe the latent variable or a proxy of it", "high"))
+                out.append(
+                    ModelWarning(
+                        "confounded_mechanism",
+                        node.name,
+                        f"{what} are not identified by the data: the estimate{'s of ' + ', '.join(channels) if channels else ''} can be biased by any amount",
+                        "calibrate with an experiment on a channel through this node (see `causalmmm graph identify`), "
+                        "or observe the latent variable or a proxy of it",
+                        "high",
+                    )
+                )
         elif factors:
-            out.append(ModelWarning("latent_factor", node.name,
-                                    f"{node.name}'s latent parent(s) {', '.join(factors)} are modelled as one shared factor: identified "
-                                    "only under the factor model's assumptions (one common cause, linear loadings)",
-                                    "calibrate a channel through this node with an experiment to check the factor", "low"))
+            out.append(
+                ModelWarning(
+                    "latent_factor",
+                    node.name,
+                    f"{node.name}'s latent parent(s) {', '.join(factors)} are modelled as one shared factor: identified "
+                    "only under the factor model's assumptions (one common cause, linear loadings)",
+                    "calibrate a channel through this node with an experiment to check the factor",
+                    "low",
+                )
+            )
     return out
 
 
-def posterior_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray], diagnostics: Sequence[object] = ()) -> list[ModelWarning]:
+def posterior_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray], diagnostics: Sequence[NodeDiagnostics] = ()) -> list[ModelWarning]:
     """Every posterior check of this module."""
-    return (nonfinite_warnings(spec, draws) + adstock_tail_warnings(spec, draws) + sign_binding_warnings(spec, draws)
-            + convergence_warnings(diagnostics))
+    return nonfinite_warnings(spec, draws) + adstock_tail_warnings(spec, draws) + sign_binding_warnings(spec, draws) + convergence_warnings(diagnostics)

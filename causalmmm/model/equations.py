@@ -39,7 +39,7 @@ class ParamName:
         return f"{self.owner}{SEP}{self.source}{SEP}{self.key}" if self.source is not None else f"{self.owner}{SEP}{self.key}"
 
     @classmethod
-    def parse(cls, name: str) -> "ParamName":
+    def parse(cls, name: str) -> ParamName:
         parts = str(name).split(SEP)
         if len(parts) == 3:
             return cls(parts[0], parts[2], parts[1])
@@ -78,7 +78,7 @@ class TimeFeatures:
     periods_per_year: float
 
     @classmethod
-    def for_periods(cls, n_periods: int, periods_per_year: float) -> "TimeFeatures":
+    def for_periods(cls, n_periods: int, periods_per_year: float) -> TimeFeatures:
         return cls(np.arange(n_periods, dtype=float) / max(n_periods - 1, 1), periods_per_year)
 
     def fourier(self, order: int, period: float | None = None) -> np.ndarray:

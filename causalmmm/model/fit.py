@@ -24,8 +24,8 @@ from causalmmm.errors import FitError
 from causalmmm.model.build import build_model
 from causalmmm.model.calibration import calibration_ties, involved_nodes
 from causalmmm.model.checks import posterior_warnings
-from causalmmm.model_warnings import ModelWarning
 from causalmmm.model.equations import ParamName, param_name
+from causalmmm.model_warnings import ModelWarning
 from causalmmm.spec import ModelSpec
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
@@ -34,10 +34,13 @@ SAMPLERS = ("nutpie", "pymc", "numpyro")
 MIN_ESS_PER_CHAIN = 100
 #: A fast fit cannot report convergence; the report must not read its silence as "no problem".
 FAST_WARNING = ModelWarning(
-    "fast_approximation", "the whole fit",
+    "fast_approximation",
+    "the whole fit",
     "the posterior is a Laplace approximation around the mode (--fast): no convergence diagnostics, and skewed or "
     "bounded posteriors (saturation, sign-constrained effects) are treated as Gaussian",
-    "refit without --fast (NUTS) before acting on the numbers", "low")
+    "refit without --fast (NUTS) before acting on the numbers",
+    "low",
+)
 
 
 def fit_blocks(spec: ModelSpec, ties: Iterable[Iterable[str]] = ()) -> list[tuple[str, ...]]:
@@ -102,8 +105,13 @@ class NodeDiagnostics:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "node": self.node, "block": self.block, "r_hat_max": self.r_hat_max, "ess_bulk_min": self.ess_bulk_min,
-            "ess_tail_min": self.ess_tail_min, "divergences": self.divergences, "warnings": list(self.warnings),
+            "node": self.node,
+            "block": self.block,
+            "r_hat_max": self.r_hat_max,
+            "ess_bulk_min": self.ess_bulk_min,
+            "ess_tail_min": self.ess_tail_min,
+            "divergences": self.divergences,
+            "warnings": list(self.warnings),
         }
 
 
@@ -122,10 +130,10 @@ class FitResult:
         """Every parameter flattened over (chain, draw): ``name -> array (draws, ...)``."""
         out: dict[str, np.ndarray] = {}
         for idata in self.idata:
-            post = idata.posterior
+            post = idata["posterior"]
             for name, da in post.data_vars.items():
                 arr = da.to_numpy()
-                out[name] = arr.reshape((-1,) + arr.shape[2:])
+                out[str(name)] = arr.reshape((-1,) + arr.shape[2:])
         return out
 
 
@@ -137,8 +145,17 @@ def _sample_nuts(model: pm.Model, cfg: SamplerConfig, seed: int) -> az.Inference
         # low_rank: nutpie's low-rank mass-matrix update. It cut gradient evaluations ~10x on the
         # search world but its adaptation was erratic (min ESS 15-95 vs 129 with the diagonal one),
         # so it is opt-in.
-        return nutpie.sample(compiled, draws=cfg.draws, tune=cfg.tune, chains=cfg.chains, seed=seed, progress_bar=False,
-                             target_accept=cfg.target_accept, save_warmup=False, low_rank_modified_mass_matrix=cfg.low_rank)
+        return nutpie.sample(
+            compiled,
+            draws=cfg.draws,
+            tune=cfg.tune,
+            chains=cfg.chains,
+            seed=seed,
+            progress_bar=False,
+            target_accept=cfg.target_accept,
+            save_warmup=False,
+            low_rank_modified_mass_matrix=cfg.low_rank,
+        )
     kwargs: dict[str, Any] = {}
     if cfg.sampler == "numpyro":
         try:
@@ -147,8 +164,17 @@ def _sample_nuts(model: pm.Model, cfg: SamplerConfig, seed: int) -> az.Inference
             raise FitError("the numpyro sampler needs numpyro and jax", hint="pip install numpyro jax, or use --sampler nutpie") from None
         kwargs["nuts_sampler"] = "numpyro"
     with model:
-        return pm.sample(draws=cfg.draws, tune=cfg.tune, chains=cfg.chains, cores=min(cfg.chains, 2), random_seed=seed,
-                         target_accept=cfg.target_accept, progressbar=False, compute_convergence_checks=False, **kwargs)
+        return pm.sample(
+            draws=cfg.draws,
+            tune=cfg.tune,
+            chains=cfg.chains,
+            cores=min(cfg.chains, 2),
+            random_seed=seed,
+            target_accept=cfg.target_accept,
+            progressbar=False,
+            compute_convergence_checks=False,
+            **kwargs,
+        )
 
 
 def _sample_fast(model: pm.Model, cfg: SamplerConfig, seed: int) -> az.InferenceData:
@@ -162,15 +188,16 @@ def _sample_fast(model: pm.Model, cfg: SamplerConfig, seed: int) -> az.Inference
 
 
 def count_divergences(idata: az.InferenceData) -> int:
-    if "sample_stats" in idata.groups() and "diverging" in idata.sample_stats:
-        return int(idata.sample_stats["diverging"].sum())
+    if "sample_stats" in idata.groups() and "diverging" in idata["sample_stats"]:
+        return int(idata["sample_stats"]["diverging"].sum())
     return 0
 
 
-def _diagnose(idata: az.InferenceData, nodes: Sequence[str], block: int, cfg: SamplerConfig, divergences: int,
-              divergence_scope: str | None) -> list[NodeDiagnostics]:
+def _diagnose(
+    idata: az.InferenceData, nodes: Sequence[str], block: int, cfg: SamplerConfig, divergences: int, divergence_scope: str | None
+) -> list[NodeDiagnostics]:
     """Per-node convergence. ``divergence_scope`` names where divergences are reported (once per sampled model)."""
-    post = idata.posterior
+    post = idata["posterior"]
     out = []
     for node in nodes:
         names = [v for v in post.data_vars if ParamName.parse(str(v)).owner == node]
@@ -187,14 +214,17 @@ def _diagnose(idata: az.InferenceData, nodes: Sequence[str], block: int, cfg: Sa
         if ess_b is not None and ess_b < MIN_ESS_PER_CHAIN * cfg.chains:
             warns.append(f"{node}: bulk ESS {ess_b:.0f} < {MIN_ESS_PER_CHAIN * cfg.chains} ({MIN_ESS_PER_CHAIN} per chain); increase --draws or --chains")
         if divergences and divergence_scope and node == nodes[0]:
-            warns.append(f"{divergences} divergent transitions in {divergence_scope}; check the nodes with the worst R-hat/ESS, "
-                         "give their saturation parameters tighter priors, or refit with --sampler pymc")
+            warns.append(
+                f"{divergences} divergent transitions in {divergence_scope}; check the nodes with the worst R-hat/ESS, "
+                "give their saturation parameters tighter priors, or refit with --sampler pymc"
+            )
         out.append(NodeDiagnostics(node, block, rhat, ess_b, ess_t, divergences, warns))
     return out
 
 
-def _split_by_block(idata: az.InferenceData, blocks: Sequence[tuple[str, ...]], exp_block: dict[str, int],
-                    latent_owner: dict[str, str] | None = None) -> list[az.InferenceData]:
+def _split_by_block(
+    idata: az.InferenceData, blocks: Sequence[tuple[str, ...]], exp_block: dict[str, int], latent_owner: dict[str, str] | None = None
+) -> list[az.InferenceData]:
     """Split a jointly sampled posterior into one InferenceData per block (variables by node prefix)."""
     latent_owner = latent_owner or {}
 
@@ -209,10 +239,10 @@ def _split_by_block(idata: az.InferenceData, blocks: Sequence[tuple[str, ...]], 
 
     out = []
     for i in range(len(blocks)):
-        names = [v for v in idata.posterior.data_vars if owner(str(v)) == i]
-        groups = {"posterior": idata.posterior[names]}
+        names = [v for v in idata["posterior"].data_vars if owner(str(v)) == i]
+        groups: dict[str, Any] = {"posterior": idata["posterior"][names]}  # group name -> xarray Dataset
         if "sample_stats" in idata.groups():
-            groups["sample_stats"] = idata.sample_stats
+            groups["sample_stats"] = idata["sample_stats"]
         out.append(az.InferenceData(**groups))
     return out
 
@@ -231,7 +261,7 @@ def align_factor_signs(idata: az.InferenceData, spec: ModelSpec) -> az.Inference
     pooled loading is positive. Factors with a sign-constrained loading are
     left alone (the constraint already orients them).
     """
-    post = idata.posterior
+    post = idata["posterior"]
     for latent in spec.latents:
         children = spec.latent_children(latent)
         if any(spec.node(c).edge(latent).sign != "free" for c in children):
@@ -300,12 +330,13 @@ def fit_model(
             except FitError:
                 raise
             except Exception as exc:  # sampler failures become one line
-                raise FitError(f"sampling failed for {', '.join(nodes)} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})",
-                               hint="check the data scales and priors; try --sampler pymc") from None
+                raise FitError(
+                    f"sampling failed for {', '.join(nodes)} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})",
+                    hint="check the data scales and priors; try --sampler pymc",
+                ) from None
         idata = align_factor_signs(idata, spec)
         latent_owner = {name: spec.latent_children(name)[0] for name in spec.latents}
-        parts = _split_by_block(idata, [blocks[i] for i in members], {k: members.index(v) for k, v in exp_block.items() if v in members},
-                                latent_owner)
+        parts = _split_by_block(idata, [blocks[i] for i in members], {k: members.index(v) for k, v in exp_block.items() if v in members}, latent_owner)
         n_div = 0 if cfg.fast else count_divergences(idata)
         scope = "the jointly sampled blocks" if len(members) > 1 else f"block {members[0]} ({', '.join(nodes)})"
         for j, (i, part) in enumerate(zip(members, parts)):

@@ -74,8 +74,10 @@ class Run:
         s = self.summary
         secs = self.provenance.get("fit_seconds")
         took = f" in {secs:.1f} s" if isinstance(secs, (int, float)) else ""
-        lines = [f"fitted {len(s['nodes'])} submodels in {len(s['blocks'])} blocks{took} "
-                 f"({s['settings']['sampler']}{', fast' if s['settings']['fast'] else ''}) -> {self.path}"]
+        lines = [
+            f"fitted {len(s['nodes'])} submodels in {len(s['blocks'])} blocks{took} "
+            f"({s['settings']['sampler']}{', fast' if s['settings']['fast'] else ''}) -> {self.path}"
+        ]
         for d in s["diagnostics"]:
             rh = "-" if d["r_hat_max"] is None else f"{d['r_hat_max']:.3f}"
             ess = "-" if d["ess_bulk_min"] is None else f"{d['ess_bulk_min']:.0f}"
@@ -85,8 +87,10 @@ class Run:
         via_factor = [n["name"] for n in s["nodes"] if n["confounded"] and set(n["latent_parents"]) <= factors]
         confounded = [n["name"] for n in s["nodes"] if n["confounded"] and n["name"] not in via_factor]
         if via_factor:
-            lines.append(f"note: {', '.join(via_factor)} share the latent factor(s) {', '.join(sorted(factors))}: identified under the "
-                         "factor model's assumptions (one common cause, linear loadings), or by the experiments that calibrate them")
+            lines.append(
+                f"note: {', '.join(via_factor)} share the latent factor(s) {', '.join(sorted(factors))}: identified under the "
+                "factor model's assumptions (one common cause, linear loadings), or by the experiments that calibrate them"
+            )
         if confounded:
             lines.append(f"warning: {', '.join(confounded)} have latent parents: their mechanisms are confounded unless calibrated by an experiment")
         return "\n".join(lines)
@@ -102,12 +106,27 @@ def make_summary(graph: CausalGraph, spec: ModelSpec, data: Dataset, fit: FitRes
     return {
         "format_version": FORMAT_VERSION,
         "outcome": spec.outcome,
-        "data": {"fingerprint": data.fingerprint(), "n_periods": data.n_periods, "freq": data.freq,
-                 "start": str(data.dates[0].date()), "end": str(data.dates[-1].date())},
+        "data": {
+            "fingerprint": data.fingerprint(),
+            "n_periods": data.n_periods,
+            "freq": data.freq,
+            "start": str(data.dates[0].date()),
+            "end": str(data.dates[-1].date()),
+        },
         "settings": {"sampler": cfg.sampler, "draws": cfg.draws, "tune": cfg.tune, "chains": cfg.chains, "seed": cfg.seed, "fast": cfg.fast},
-        "nodes": [{"name": n.name, "parents": list(n.parents), "causes": list(n.causes), "adjustment": list(n.adjustment),
-                   "trend": n.trend, "seasonality": n.seasonality, "confounded": n.confounded,
-                   "latent_parents": list(n.latent_parents)} for n in spec.nodes],
+        "nodes": [
+            {
+                "name": n.name,
+                "parents": list(n.parents),
+                "causes": list(n.causes),
+                "adjustment": list(n.adjustment),
+                "trend": n.trend,
+                "seasonality": n.seasonality,
+                "confounded": n.confounded,
+                "latent_parents": list(n.latent_parents),
+            }
+            for n in spec.nodes
+        ],
         "exogenous": list(spec.exogenous),
         "blocks": [list(b) for b in fit.blocks],
         "diagnostics": [d.to_dict() for d in fit.diagnostics],
@@ -131,7 +150,7 @@ def make_provenance(fit: FitResult, extra: dict[str, Any] | None = None) -> dict
     """The run's provenance.json: what legitimately differs between two identical fits."""
     return {
         "format_version": FORMAT_VERSION,
-        "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "fit_seconds": round(fit.seconds, 3),
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -140,8 +159,9 @@ def make_provenance(fit: FitResult, extra: dict[str, Any] | None = None) -> dict
     }
 
 
-def make_run(graph: CausalGraph, spec: ModelSpec, data: Dataset, fit: FitResult, *, extra: dict[str, Any] | None = None,
-             provenance: dict[str, Any] | None = None) -> Run:
+def make_run(
+    graph: CausalGraph, spec: ModelSpec, data: Dataset, fit: FitResult, *, extra: dict[str, Any] | None = None, provenance: dict[str, Any] | None = None
+) -> Run:
     """The fitted run in memory (not yet written): what :func:`save_run` writes and :func:`load_run` reads."""
     return Run(None, graph, spec, data, fit.blocks, fit.idata, make_summary(graph, spec, data, fit, extra), make_provenance(fit, provenance))
 
@@ -162,8 +182,17 @@ def save_run(run: Run, path: str | Path, *, force: bool = False) -> Run:
     return Run(Path(path), run.graph, run.spec, run.data, run.blocks, run.idata, run.summary, run.provenance)
 
 
-def write_run(path: str | Path, graph: CausalGraph, spec: ModelSpec, data: Dataset, fit: FitResult, *, force: bool = False,
-              extra: dict[str, Any] | None = None, provenance: dict[str, Any] | None = None) -> Run:
+def write_run(
+    path: str | Path,
+    graph: CausalGraph,
+    spec: ModelSpec,
+    data: Dataset,
+    fit: FitResult,
+    *,
+    force: bool = False,
+    extra: dict[str, Any] | None = None,
+    provenance: dict[str, Any] | None = None,
+) -> Run:
     """Write the run directory atomically; refuse to overwrite without ``force``.
 
     ``extra`` is added to summary.json (it must be deterministic); ``provenance`` to
@@ -176,8 +205,9 @@ def _read_json(p: Path, name: str) -> Any:
     try:
         return json.loads((p / name).read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunError(f"corrupt {name} ({' '.join(str(exc).split())})", where=str(p / name),
-                       hint="the run was damaged; refit with 'causalmmm fit ... -o RUN_DIR --force'") from None
+        raise RunError(
+            f"corrupt {name} ({' '.join(str(exc).split())})", where=str(p / name), hint="the run was damaged; refit with 'causalmmm fit ... -o RUN_DIR --force'"
+        ) from None
     except OSError as exc:
         raise RunError(f"cannot read {name} ({exc.strerror})", where=str(p / name), hint="check the permissions, or refit") from None
 
@@ -195,8 +225,11 @@ def load_run(path: str | Path) -> Run:
     if not isinstance(summary, dict):
         raise RunError("corrupt summary.json (not a JSON object)", where=str(p / "summary.json"), hint=refit)
     if summary.get("format_version") != FORMAT_VERSION:
-        raise RunError(f"run format {summary.get('format_version')} is not supported (expected {FORMAT_VERSION})", where=str(p / "summary.json"),
-                       hint="refit with this version of causalmmm")
+        raise RunError(
+            f"run format {summary.get('format_version')} is not supported (expected {FORMAT_VERSION})",
+            where=str(p / "summary.json"),
+            hint="refit with this version of causalmmm",
+        )
     try:
         fingerprint = str(summary["data"]["fingerprint"])
         blocks = [tuple(str(n) for n in b) for b in summary["blocks"]]

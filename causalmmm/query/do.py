@@ -76,7 +76,7 @@ class PosteriorSCM:
         self._mu_fact: dict[str, np.ndarray] | None = None
 
     @classmethod
-    def from_run(cls, run: "object", max_draws: int | None = None, seed: int = 0) -> "PosteriorSCM":
+    def from_run(cls, run: object, max_draws: int | None = None, seed: int = 0) -> PosteriorSCM:
         draws = run.posterior_draws()  # type: ignore[attr-defined]
         if max_draws is not None:
             n = len(next(iter(draws.values())))
@@ -85,7 +85,7 @@ class PosteriorSCM:
                 draws = {k: v[idx] for k, v in draws.items()}
         return cls(run.spec, run.data, draws, tuple(run.graph.spend_nodes))  # type: ignore[attr-defined]
 
-    def subset(self, idx: np.ndarray) -> "PosteriorSCM":
+    def subset(self, idx: np.ndarray) -> PosteriorSCM:
         return PosteriorSCM(self.spec, self.data, {k: v[idx] for k, v in self.draws.items()}, self.spend_nodes)
 
     @property
@@ -142,8 +142,9 @@ class PosteriorSCM:
         S, T = self.n_draws, self.spec.n_periods
         fact = {k: np.broadcast_to(v, (S, T)) for k, v in self.series.items()}
         if mode == "counterfactual":
-            changed = counterfactual_values(self.spec, self._params, fact, interventions, mask, self.features, np,
-                                            active_edges=active_edges, mu_fact=self.factual_means())
+            changed = counterfactual_values(
+                self.spec, self._params, fact, interventions, mask, self.features, np, active_edges=active_edges, mu_fact=self.factual_means()
+            )
             return {**fact, **{k: np.broadcast_to(v, (S, T)) for k, v in changed.items()}}
         # interventional: every modelled node re-simulated with fresh noise (common random numbers per seed)
         rng = np.random.default_rng(seed)
@@ -175,7 +176,7 @@ class Summary:
     hdi_high: float
 
     @classmethod
-    def of(cls, samples: np.ndarray, prob: float = 0.94) -> "Summary":
+    def of(cls, samples: np.ndarray, prob: float = 0.94) -> Summary:
         x = np.sort(np.asarray(samples, dtype=float).ravel())
         n = len(x)
         k = max(1, int(np.floor(prob * n)))
@@ -204,9 +205,14 @@ class QueryResult:
 
     def to_dict(self) -> dict:
         return {
-            "outcome": self.outcome, "mode": self.mode, "start": self.start, "end": self.end,
+            "outcome": self.outcome,
+            "mode": self.mode,
+            "start": self.start,
+            "end": self.end,
             "do": [iv.to_text() for iv in self.interventions],
-            "delta": self.delta.to_dict(), "baseline": self.baseline.to_dict(), "intervened": self.intervened.to_dict(),
+            "delta": self.delta.to_dict(),
+            "baseline": self.baseline.to_dict(),
+            "intervened": self.intervened.to_dict(),
         }
 
     def _repr_html_(self) -> str:
@@ -217,14 +223,24 @@ class QueryResult:
     def to_text(self) -> str:
         d = self.delta
         what = ", ".join(iv.to_text() for iv in self.interventions)
-        return (f"do({what}) over {self.start}..{self.end} ({self.mode}):\n"
-                f"  {self.outcome} total factual    {num(self.baseline.mean)}\n"
-                f"  {self.outcome} total intervened {num(self.intervened.mean)}\n"
-                f"  change {signed(d.mean)}  (94% HDI {signed(d.hdi_low)} .. {signed(d.hdi_high)})")
+        return (
+            f"do({what}) over {self.start}..{self.end} ({self.mode}):\n"
+            f"  {self.outcome} total factual    {num(self.baseline.mean)}\n"
+            f"  {self.outcome} total intervened {num(self.intervened.mean)}\n"
+            f"  change {signed(d.mean)}  (94% HDI {signed(d.hdi_low)} .. {signed(d.hdi_high)})"
+        )
 
 
-def query(scm: PosteriorSCM, interventions: Sequence[Intervention], *, start: str | None = None, end: str | None = None,
-          outcome: str | None = None, mode: str = "counterfactual", seed: int = 0) -> QueryResult:
+def query(
+    scm: PosteriorSCM,
+    interventions: Sequence[Intervention],
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    outcome: str | None = None,
+    mode: str = "counterfactual",
+    seed: int = 0,
+) -> QueryResult:
     """Σ over [start, end] of the outcome, intervened minus factual, per draw → mean and HDI.
 
     The interventions act inside the window; the sum is over the window too

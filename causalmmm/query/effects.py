@@ -51,8 +51,14 @@ class Effect:
     roas: Summary
 
     def to_dict(self) -> dict[str, Any]:
-        return {"treatment": self.treatment, "kind": self.kind, "via": self.via, "path": list(self.path) if self.path else None,
-                "roas": self.roas.to_dict(), "contribution": self.contribution.to_dict()}
+        return {
+            "treatment": self.treatment,
+            "kind": self.kind,
+            "via": self.via,
+            "path": list(self.path) if self.path else None,
+            "roas": self.roas.to_dict(),
+            "contribution": self.contribution.to_dict(),
+        }
 
 
 @dataclass
@@ -85,15 +91,17 @@ class EffectsReport:
             effects.extend(e.to_dict() for e in ch.paths)
         extra = {
             ch.treatment: {
-                "spend": ch.spend, "mroas": ch.mroas.to_dict(), "cannibalisation": ch.cannibalisation,
+                "spend": ch.spend,
+                "mroas": ch.mroas.to_dict(),
+                "cannibalisation": ch.cannibalisation,
                 "mediator_changes": {k: v.to_dict() for k, v in ch.mediator_changes.items()},
                 "contribution_over_time": self.over_time(ch),
             }
             for ch in self.channels
         }
         if self.sensitivity is not None:
-            for ch, sens in self.sensitivity.items():
-                extra.setdefault(ch, {})["sensitivity"] = sens
+            for channel, sens in self.sensitivity.items():
+                extra.setdefault(channel, {})["sensitivity"] = sens
         return {"outcome": self.outcome, "effects": effects, "channels": extra, "warnings": to_dicts(self.warnings)}
 
     def _repr_html_(self) -> str:
@@ -101,11 +109,10 @@ class EffectsReport:
 
         return effects_table(self.to_dict()).to_html()
 
-    def over_time(self, ch: "ChannelEffects") -> dict[str, list]:
+    def over_time(self, ch: ChannelEffects) -> dict[str, list]:
         """Per-period contribution (factual − do(channel = 0)): posterior mean and 94% HDI per date."""
         per = [Summary.of(ch.contribution_over_time[:, t]) for t in range(ch.contribution_over_time.shape[1])]
-        return {"dates": list(self.all_dates), "mean": [p.mean for p in per], "hdi_low": [p.hdi_low for p in per],
-                "hdi_high": [p.hdi_high for p in per]}
+        return {"dates": list(self.all_dates), "mean": [p.mean for p in per], "hdi_low": [p.hdi_low for p in per], "hdi_high": [p.hdi_high for p in per]}
 
     def to_text(self) -> str:
         lines = []
@@ -116,15 +123,21 @@ class EffectsReport:
         lines.append(f"effects on {self.outcome} over the data period (94% HDI)")
         for ch in self.channels:
             t, m = ch.total.roas, ch.mroas
-            lines.append(f"{ch.treatment}: ROAS {num(t.mean)} [{num(t.hdi_low)}, {num(t.hdi_high)}], mROAS {num(m.mean)} "
-                         f"[{num(m.hdi_low)}, {num(m.hdi_high)}], contribution {num(ch.total.contribution.mean)}")
+            lines.append(
+                f"{ch.treatment}: ROAS {num(t.mean)} [{num(t.hdi_low)}, {num(t.hdi_high)}], mROAS {num(m.mean)} "
+                f"[{num(m.hdi_low)}, {num(m.hdi_high)}], contribution {num(ch.total.contribution.mean)}"
+            )
             for e in ch.paths:
-                lines.append(f"    {e.kind:<11} {' -> '.join(e.path) if e.path else '(rest)':<55} ROAS {signed(e.roas.mean)} "
-                             f"[{signed(e.roas.hdi_low)}, {signed(e.roas.hdi_high)}]")
+                lines.append(
+                    f"    {e.kind:<11} {' -> '.join(e.path) if e.path else '(rest)':<55} ROAS {signed(e.roas.mean)} "
+                    f"[{signed(e.roas.hdi_low)}, {signed(e.roas.hdi_high)}]"
+                )
             if ch.cannibalisation:
                 c = ch.cannibalisation
-                lines.append(f"    {c['cannibalised']} loses {pct(c['share']['mean'])} [{pct(c['share']['hdi_low'])}, {pct(c['share']['hdi_high'])}] "
-                             f"of the {c['clicks_node']} that {ch.treatment} causes (clicks it would have had anyway)")
+                lines.append(
+                    f"    {c['cannibalised']} loses {pct(c['share']['mean'])} [{pct(c['share']['hdi_low'])}, {pct(c['share']['hdi_high'])}] "
+                    f"of the {c['clicks_node']} that {ch.treatment} causes (clicks it would have had anyway)"
+                )
             sens = (self.sensitivity or {}).get(ch.treatment)
             if sens and sens.get("interpretation"):
                 lines.append(f"    robustness: {sens['interpretation']}")
@@ -161,8 +174,9 @@ def channel_effects(scm: PosteriorSCM, channel: str, *, outcome: str | None = No
         paths.append(Effect(channel, "interaction", None, None, Summary.of(rest), Summary.of(rest / spend)))
     up = scm.simulate([Intervention(channel, "scale", 1.01)], mask)
     mroas = Summary.of((_window_sum(scm, up, out, mask) - y_fact) / (0.01 * spend))
-    changes = {n: Summary.of(_window_sum(scm, fact, n, mask) - _window_sum(scm, cf, n, mask))
-               for n in scm.spec.node_names if n != out and np.any(cf[n] != fact[n])}
+    changes = {
+        n: Summary.of(_window_sum(scm, fact, n, mask) - _window_sum(scm, cf, n, mask)) for n in scm.spec.node_names if n != out and np.any(cf[n] != fact[n])
+    }
     ch = ChannelEffects(channel, spend, total, paths, mroas, over_time, changes)
     ch.cannibalisation = _cannibalisation(scm, channel, fact, cf, mask)
     return ch
@@ -186,19 +200,24 @@ def _cannibalisation(scm: PosteriorSCM, channel: str, fact: dict, cf: dict, mask
             d2 = _window_sum(scm, fact, m2, mask) - _window_sum(scm, cf, m2, mask)
             with np.errstate(divide="ignore", invalid="ignore"):
                 share = np.where(d1 != 0, -d2 / d1, 0.0)
-            return {"clicks_node": m1, "cannibalised": m2, "share": Summary.of(share).to_dict(),
-                    "clicks_caused": Summary.of(d1).to_dict(), "clicks_lost": Summary.of(-d2).to_dict()}
+            return {
+                "clicks_node": m1,
+                "cannibalised": m2,
+                "share": Summary.of(share).to_dict(),
+                "clicks_caused": Summary.of(d1).to_dict(),
+                "clicks_lost": Summary.of(-d2).to_dict(),
+            }
     return None
 
 
-def effects(scm: PosteriorSCM, channels: Sequence[str] | None = None, *, outcome: str | None = None,
-            start: str | None = None, end: str | None = None) -> EffectsReport:
+def effects(
+    scm: PosteriorSCM, channels: Sequence[str] | None = None, *, outcome: str | None = None, start: str | None = None, end: str | None = None
+) -> EffectsReport:
     """Effects of every spend channel (default: spend nodes that are observed columns)."""
     chans = list(channels) if channels is not None else _spend_channels(scm)
     mask = scm.window(start, end)
     rows = [channel_effects(scm, c, outcome=outcome, start=start, end=end) for c in chans]
-    return EffectsReport(outcome or scm.spec.outcome, rows, [str(d.date()) for d in scm.data.dates[mask]],
-                         [str(d.date()) for d in scm.data.dates])
+    return EffectsReport(outcome or scm.spec.outcome, rows, [str(d.date()) for d in scm.data.dates[mask]], [str(d.date()) for d in scm.data.dates])
 
 
 def _spend_channels(scm: PosteriorSCM) -> list[str]:
@@ -212,8 +231,9 @@ def _spend_channels(scm: PosteriorSCM) -> list[str]:
     return media_sources
 
 
-def response_curve(scm: PosteriorSCM, channel: str, factors: Sequence[float] = (0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0),
-                   *, outcome: str | None = None) -> dict[str, Any]:
+def response_curve(
+    scm: PosteriorSCM, channel: str, factors: Sequence[float] = (0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0), *, outcome: str | None = None
+) -> dict[str, Any]:
     """Total outcome change vs total spend when the channel is scaled by each factor (whole DAG)."""
     out = outcome or scm.spec.outcome
     mask = np.ones(scm.spec.n_periods, dtype=bool)

@@ -33,9 +33,16 @@ class Allocation:
     message: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"budget": self.budget, "periods": self.periods, "allocation": self.allocation,
-                "expected_outcome": self.expected_outcome.to_dict(), "current_allocation": self.current_allocation,
-                "current_outcome": self.current_outcome.to_dict(), "success": self.success, "message": self.message}
+        return {
+            "budget": self.budget,
+            "periods": self.periods,
+            "allocation": self.allocation,
+            "expected_outcome": self.expected_outcome.to_dict(),
+            "current_allocation": self.current_allocation,
+            "current_outcome": self.current_outcome.to_dict(),
+            "success": self.success,
+            "message": self.message,
+        }
 
     def _repr_html_(self) -> str:
         from causalmmm.tables import allocation_table
@@ -47,8 +54,7 @@ class Allocation:
         for c in self.allocation:
             lines.append(f"  {c:<16} {num(self.current_allocation[c]):>12} -> {num(self.allocation[c]):>12}")
         e, cur = self.expected_outcome, self.current_outcome
-        current = (f"{num(cur.mean)} (observed)" if cur.hdi_low == cur.hdi_high
-                   else f"{num(cur.mean)} {interval(cur.hdi_low, cur.hdi_high)}")
+        current = f"{num(cur.mean)} (observed)" if cur.hdi_low == cur.hdi_high else f"{num(cur.mean)} {interval(cur.hdi_low, cur.hdi_high)}"
         lines.append(f"expected outcome {num(e.mean)} {interval(e.hdi_low, e.hdi_high)} vs current allocation {current}")
         return "\n".join(lines)
 
@@ -94,11 +100,14 @@ def _parse_bounds(bounds: Mapping[str, tuple[float, float]] | None, channels: Se
         out.append((float(lo), float(min(hi, budget))))
     low, high = sum(lo for lo, _ in out), sum(hi for _, hi in out)
     if low > budget + 1e-9:
-        raise QueryError(f"--bounds cannot add up to the budget {num(budget)}: the lower bounds alone sum to {num(low)}",
-                         hint="lower some lower bounds or raise --budget")
+        raise QueryError(
+            f"--bounds cannot add up to the budget {num(budget)}: the lower bounds alone sum to {num(low)}", hint="lower some lower bounds or raise --budget"
+        )
     if high < budget - 1e-9:
-        raise QueryError(f"--bounds cannot add up to the budget {num(budget)}: the upper bounds sum to only {num(high)}",
-                         hint="loosen --bounds (raise an upper bound) or lower --budget")
+        raise QueryError(
+            f"--bounds cannot add up to the budget {num(budget)}: the upper bounds sum to only {num(high)}",
+            hint="loosen --bounds (raise an upper bound) or lower --budget",
+        )
     return out
 
 
@@ -120,8 +129,17 @@ def parse_bounds_args(items: Sequence[str]) -> dict[str, tuple[float, float]]:
     return out
 
 
-def optimize_budget(scm: PosteriorSCM, budget: float, *, periods: int | None = None, bounds: Mapping[str, tuple[float, float]] | None = None,
-                    channels: Sequence[str] | None = None, risk_aversion: float = 0.0, max_draws: int = 200, seed: int = 0) -> Allocation:
+def optimize_budget(
+    scm: PosteriorSCM,
+    budget: float,
+    *,
+    periods: int | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    channels: Sequence[str] | None = None,
+    risk_aversion: float = 0.0,
+    max_draws: int = 200,
+    seed: int = 0,
+) -> Allocation:
     """Maximise E[Σ outcome] (− risk_aversion·sd) over per-period channel budgets summing to ``budget``."""
     if not np.isfinite(budget) or budget <= 0:
         raise QueryError(f"budget must be a positive number, got {budget}", hint="pass --budget AMOUNT (spend per period)")
@@ -143,16 +161,24 @@ def optimize_budget(scm: PosteriorSCM, budget: float, *, periods: int | None = N
 
     start = prob.current / prob.current.sum() * budget if prob.current.sum() > 0 else np.full(len(chans), budget / len(chans))
     start = np.clip(start, [b[0] for b in bnds], [b[1] for b in bnds])
-    res = minimize(objective, start / scale, method="SLSQP", bounds=[(lo / scale, hi / scale) for lo, hi in bnds],
-                   constraints=[{"type": "eq", "fun": lambda z: z.sum() * scale - budget}], options={"maxiter": 200, "ftol": 1e-9})
+    res = minimize(
+        objective,
+        start / scale,
+        method="SLSQP",
+        bounds=[(lo / scale, hi / scale) for lo, hi in bnds],
+        constraints=[{"type": "eq", "fun": lambda z: z.sum() * scale - budget}],
+        options={"maxiter": 200, "ftol": 1e-9},
+    )
     best = np.clip(res.x * scale, [b[0] for b in bnds], [b[1] for b in bnds])
     return Allocation(
-        budget=float(budget), periods=n,
+        budget=float(budget),
+        periods=n,
         allocation={c: float(v) for c, v in zip(chans, best)},
         expected_outcome=Summary.of(prob.outcome_draws(best)),
         current_allocation={c: float(v) for c, v in zip(chans, prob.current)},
         current_outcome=Summary.of(y_now),
-        success=bool(res.success), message=str(res.message),
+        success=bool(res.success),
+        message=str(res.message),
     )
 
 

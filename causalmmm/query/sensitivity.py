@@ -93,30 +93,46 @@ def link_sensitivity(scm: PosteriorSCM, node: NodeSpec, source: str) -> dict[str
     sd = float(b.std(ddof=1)) if b.size > 1 else 0.0
     t = mean / sd if sd > 0 else (math.copysign(math.inf, mean) if mean else 0.0)
     dof = scm.spec.n_periods - n_terms(node)
-    return {"edge": f"{source} -> {node.name}", "coefficient": which, "t": float(t), "dof": int(dof),
-            "partial_r2": partial_r2(t, dof),
-            "robustness_value": {name: robustness_value(t, dof, q) for name, q in QUANTILES.items()}}
+    return {
+        "edge": f"{source} -> {node.name}",
+        "coefficient": which,
+        "t": float(t),
+        "dof": int(dof),
+        "partial_r2": partial_r2(t, dof),
+        "robustness_value": {name: robustness_value(t, dof, q) for name, q in QUANTILES.items()},
+    }
 
 
 def _interpretation(channel: str, link: Mapping[str, Any]) -> str:
     src, node = link["edge"].split(" -> ")
     rv = link["robustness_value"]
-    return (f"a hidden confounder explaining {pct(rv['break_even'])} of the residual variance of both {src} and {node} "
-            f"(beyond the other terms of {node}'s equation) would bring {channel}'s effect through {link['edge']} to zero "
-            f"(break-even); one explaining {pct(rv['halve'])} of both would halve it")
+    return (
+        f"a hidden confounder explaining {pct(rv['break_even'])} of the residual variance of both {src} and {node} "
+        f"(beyond the other terms of {node}'s equation) would bring {channel}'s effect through {link['edge']} to zero "
+        f"(break-even); one explaining {pct(rv['halve'])} of both would halve it"
+    )
 
 
 def channel_sensitivity(scm: PosteriorSCM, channel: str) -> dict[str, Any]:
     """Robustness values of ``channel``'s first-stage edges; the weakest link is the channel's summary."""
     firsts = [n for n in scm.spec.nodes if channel in n.causes]
     if not firsts:
-        raise QueryError(f"channel {channel!r} is not a parent of any modelled node",
-                         hint=f"spend nodes with an edge: {', '.join(sorted({e.source for n in scm.spec.nodes for e in n.edges if e.is_media}))}")
+        raise QueryError(
+            f"channel {channel!r} is not a parent of any modelled node",
+            hint=f"spend nodes with an edge: {', '.join(sorted({e.source for n in scm.spec.nodes for e in n.edges if e.is_media}))}",
+        )
     links = [link_sensitivity(scm, n, channel) for n in firsts]
     weakest = min(links, key=lambda lk: (lk["robustness_value"]["break_even"], lk["edge"]))
-    return {"robustness_value": dict(weakest["robustness_value"]), "weakest_link": weakest["edge"], "t": weakest["t"],
-            "dof": weakest["dof"], "partial_r2": weakest["partial_r2"], "coefficient": weakest["coefficient"],
-            "interpretation": _interpretation(channel, weakest), "links": links}
+    return {
+        "robustness_value": dict(weakest["robustness_value"]),
+        "weakest_link": weakest["edge"],
+        "t": weakest["t"],
+        "dof": weakest["dof"],
+        "partial_r2": weakest["partial_r2"],
+        "coefficient": weakest["coefficient"],
+        "interpretation": _interpretation(channel, weakest),
+        "links": links,
+    }
 
 
 def sensitivity(scm: PosteriorSCM, channels: list[str] | None = None) -> dict[str, dict[str, Any]]:
@@ -133,10 +149,15 @@ def sensitivity_warnings(result: Mapping[str, Mapping[str, Any]], threshold: flo
     for channel, r in result.items():
         rv = float(r["robustness_value"]["break_even"])
         if rv < threshold:
-            out.append(ModelWarning(
-                "weak_to_confounding", r["weakest_link"],
-                f"{channel}'s effect is fragile: a hidden confounder explaining only {pct(rv)} of the residual variance of both "
-                f"ends of {r['weakest_link']} would explain it away (t = {num(r['t'])}, {r['dof']} dof)",
-                "run an experiment on this channel (lift, geo or switchback test) and calibrate the model with it, "
-                "or add the observed drivers of its budget (demand, seasonality) as parents", "medium"))
+            out.append(
+                ModelWarning(
+                    "weak_to_confounding",
+                    r["weakest_link"],
+                    f"{channel}'s effect is fragile: a hidden confounder explaining only {pct(rv)} of the residual variance of both "
+                    f"ends of {r['weakest_link']} would explain it away (t = {num(r['t'])}, {r['dof']} dof)",
+                    "run an experiment on this channel (lift, geo or switchback test) and calibrate the model with it, "
+                    "or add the observed drivers of its budget (demand, seasonality) as parents",
+                    "medium",
+                )
+            )
     return out

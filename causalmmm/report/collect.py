@@ -89,13 +89,20 @@ def node_fits(scm: PosteriorSCM, seed: int = 0) -> list[NodeFit]:
         scale = scm.spec.scales[n.name]
         pred = posterior_predictive(scm, n.name, np.asarray(mus[n.name], dtype=float), seed) * scale
         low, high = np.quantile(pred, [0.03, 0.97], axis=0)
-        out.append(NodeFit(n.name, np.asarray(scm.data.dates), np.asarray(scm.series[n.name], dtype=float) * scale,
-                           mus[n.name].mean(axis=0) * scale, low, high))
+        out.append(
+            NodeFit(n.name, np.asarray(scm.data.dates), np.asarray(scm.series[n.name], dtype=float) * scale, mus[n.name].mean(axis=0) * scale, low, high)
+        )
     return out
 
 
-def collect(run: Any, experiments: Sequence[Any] | None = None, *, max_draws: int | None = None, scenario_multipliers: Sequence[float] = (0.8, 1.0, 1.2),
-            progress: Callable[[str], None] | None = None) -> ReportData:
+def collect(
+    run: Any,
+    experiments: Sequence[Any] | None = None,
+    *,
+    max_draws: int | None = None,
+    scenario_multipliers: Sequence[float] = (0.8, 1.0, 1.2),
+    progress: Callable[[str], None] | None = None,
+) -> ReportData:
     """Compute effects, curves, scenarios, fits and (with experiments) validation for a run."""
     from causalmmm.graph.identify import identify
     from causalmmm.query.effects import edge_contributions, effects, response_curve
@@ -119,9 +126,23 @@ def collect(run: Any, experiments: Sequence[Any] | None = None, *, max_draws: in
         validation = vreport.to_dict()
     dates = scm.data.dates
     return ReportData(
-        run_path=str(run.path), outcome=scm.spec.outcome, start=str(dates[0].date()), end=str(dates[-1].date()),
-        n_periods=scm.spec.n_periods, freq=scm.data.freq, graph=run.graph, summary=run.summary,
-        identification=identify(run.graph).to_dict(), effects=eff, edge_effects=edge_contributions(eff), curves=curves,
-        scenarios=scenarios, node_fits=node_fits(scm), spend={c: float(scm.data.column(c).sum()) for c in eff["channels"]},
-        residuals=diagnose_residuals(scm).to_dict(), validation=validation, validation_report=vreport, experiments=list(run.summary.get("experiments", [])),
+        run_path=str(run.path),
+        outcome=scm.spec.outcome,
+        start=str(dates[0].date()),
+        end=str(dates[-1].date()),
+        n_periods=scm.spec.n_periods,
+        freq=scm.data.freq,
+        graph=run.graph,
+        summary=run.summary,
+        identification=identify(run.graph).to_dict(),
+        effects=eff,
+        edge_effects=edge_contributions(eff),
+        curves=curves,
+        scenarios=scenarios,
+        node_fits=node_fits(scm),
+        spend={c: float(scm.data.column(c).sum()) for c in eff["channels"]},
+        residuals=diagnose_residuals(scm).to_dict(),
+        validation=validation,
+        validation_report=vreport,
+        experiments=list(run.summary.get("experiments", [])),
     )

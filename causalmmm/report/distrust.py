@@ -45,15 +45,18 @@ def conflicting_experiments(validation: Mapping[str, Any] | None, warnings: Iter
 def _validation_warning(e: Mapping[str, Any]) -> ModelWarning:
     p = e["predicted"]
     role = "it calibrates the model, yet the fit" if e.get("calibrated") else "the model"
-    message = (f"measured {num(e['measured'])} ± {num(e['measured_se'])}, but {role} predicts {num(p['mean'])} "
-               f"[{num(p['hdi_low'])}, {num(p['hdi_high'])}] (z = {float(e['z']):+.1f})")
+    message = (
+        f"measured {num(e['measured'])} ± {num(e['measured_se'])}, but {role} predicts {num(p['mean'])} "
+        f"[{num(p['hdi_low'])}, {num(p['hdi_high'])}] (z = {float(e['z']):+.1f})"
+    )
     if e.get("calibrated"):
-        fix = ("check that the experiment's treatment, window, measured nodes and unit match the graph; if they do, a prior or an "
-               "edge around its treatment fights it: compare with 'causalmmm validate --loo' and revise the graph before trusting "
-               "that channel's number")
+        fix = (
+            "check that the experiment's treatment, window, measured nodes and unit match the graph; if they do, a prior or an "
+            "edge around its treatment fights it: compare with 'causalmmm validate --loo' and revise the graph before trusting "
+            "that channel's number"
+        )
     else:
-        fix = ("the graph or a prior around the experiment's treatment is probably wrong: check its edges, confounders and carry-over, "
-               "refit, and validate again")
+        fix = "the graph or a prior around the experiment's treatment is probably wrong: check its edges, confounders and carry-over, refit, and validate again"
     return ModelWarning("experiment_inconsistent", str(e["name"]), message, fix, "high")
 
 
@@ -65,13 +68,26 @@ def _convergence_warnings(summary: Mapping[str, Any], covered: set[str]) -> list
             continue
         rhat, div = x.get("r_hat_max"), int(x.get("divergences", 0) or 0)
         if (rhat or 1.0) > 1.05 or div > 0:
-            what = ", ".join(p for p in ((f"R-hat {rhat:.2f}" if (rhat or 1.0) > 1.05 else ""),
-                                         (f"{div} divergences" if div else "")) if p)
-            out.append(ModelWarning("not_converged", node, f"the sampler did not converge ({what}): every number that depends on {node} "
-                                    "is provisional", "refit with more --tune/--draws, or tighter priors on this node", "high"))
+            what = ", ".join(p for p in ((f"R-hat {rhat:.2f}" if (rhat or 1.0) > 1.05 else ""), (f"{div} divergences" if div else "")) if p)
+            out.append(
+                ModelWarning(
+                    "not_converged",
+                    node,
+                    f"the sampler did not converge ({what}): every number that depends on {node} is provisional",
+                    "refit with more --tune/--draws, or tighter priors on this node",
+                    "high",
+                )
+            )
         elif x.get("warnings"):
-            out.append(ModelWarning("few_draws", node, "the sampler converged but left few effective draws or a borderline R-hat: "
-                                    "the intervals are rough", "refit with more --draws/--chains for a final report", "low"))
+            out.append(
+                ModelWarning(
+                    "few_draws",
+                    node,
+                    "the sampler converged but left few effective draws or a borderline R-hat: the intervals are rough",
+                    "refit with more --draws/--chains for a final report",
+                    "low",
+                )
+            )
     return out
 
 
@@ -104,7 +120,8 @@ def distrust_sentence(w: ModelWarning) -> str:
     return f"{w.severity} · {w.where}: {w.message.rstrip('.')}. Fix: {w.fix.rstrip('.')}."
 
 
-NOTHING_TO_DISTRUST = ("Nothing flagged: no convergence problem, no experiment that conflicts with the model and no other warning "
-                       "(the graph's assumptions still apply).")
+NOTHING_TO_DISTRUST = (
+    "Nothing flagged: no convergence problem, no experiment that conflicts with the model and no other warning (the graph's assumptions still apply)."
+)
 
 __all__ = ["NOTHING_TO_DISTRUST", "conflicting_experiments", "distrust", "distrust_sentence", "inconsistent"]

@@ -86,10 +86,12 @@ def roas_forest(effects: dict[str, Any]) -> Figure:
     totals = {e["treatment"]: e["roas"] for e in effects["effects"] if e["kind"] == "total"}
     fig, ax = plt.subplots(figsize=(8, 0.7 + 0.75 * len(chans)))
     for i, ch in enumerate(chans):
-        for off, s, color, label in ((0.15, totals[ch], "#08519c", "ROAS (average)"), (-0.15, effects["channels"][ch]["mroas"], "#e6550d", "mROAS (next unit)")):
+        for off, s, color, label in (
+            (0.15, totals[ch], "#08519c", "ROAS (average)"),
+            (-0.15, effects["channels"][ch]["mroas"], "#e6550d", "mROAS (next unit)"),
+        ):
             y = len(chans) - 1 - i + off
-            ax.errorbar(s["mean"], y, xerr=error_bars(s["mean"], s["hdi_low"], s["hdi_high"]), fmt="o", color=color,
-                        capsize=3, label=label if i == 0 else None)
+            ax.errorbar(s["mean"], y, xerr=error_bars(s["mean"], s["hdi_low"], s["hdi_high"]), fmt="o", color=color, capsize=3, label=label if i == 0 else None)
     ax.axvline(1.0, color="grey", ls="--", lw=0.8)
     ax.set_yticks(range(len(chans)), list(reversed(chans)))
     ax.set_xlabel(f"{effects['outcome']} per unit of spend (94% HDI); dashed line = break-even")

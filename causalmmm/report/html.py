@@ -69,50 +69,100 @@ def render_html(d: ReportData) -> str:
     warnings = d.warnings
     warn = " warn" if any(w.severity == "high" for w in warnings) else ""
     if warnings:
-        block = '<ol class="distrust">' + "".join(f'<li class="sev-{html.escape(w.severity)}">{html.escape(p.text)}</li>'
-                                                  for w, p in zip(warnings, distrust)) + "</ol>"
+        block = (
+            '<ol class="distrust">'
+            + "".join(f'<li class="sev-{html.escape(w.severity)}">{html.escape(p.text)}</li>' for w, p in zip(warnings, distrust))
+            + "</ol>"
+        )
     else:
         block = f'<p class="distrust">{html.escape(distrust[0].text)}</p>'
     sections = [
-        f'<div class="summary{warn}"><h2 style="border:0;margin-top:.4em">Summary</h2>'
-        f'<h3 id="distrust">{DISTRUST}</h3>{block}<ul>{items}</ul></div>',
-        _section("graph", "The causal graph, with fitted effects", f'<div class="graph">{_inline_svg(render_svg(d.graph, effects=d.edge_effects))}</div>',
-                 "Edge labels on spend edges are the posterior-mean contribution carried by that edge over the data period."),
-        _section("identification", "What the data can identify", tables.identification_table(d.identification).to_html()
-                 + tables.mechanisms_table(d.summary).to_html()),
+        f'<div class="summary{warn}"><h2 style="border:0;margin-top:.4em">Summary</h2><h3 id="distrust">{DISTRUST}</h3>{block}<ul>{items}</ul></div>',
+        _section(
+            "graph",
+            "The causal graph, with fitted effects",
+            f'<div class="graph">{_inline_svg(render_svg(d.graph, effects=d.edge_effects))}</div>',
+            "Edge labels on spend edges are the posterior-mean contribution carried by that edge over the data period.",
+        ),
+        _section(
+            "identification",
+            "What the data can identify",
+            tables.identification_table(d.identification).to_html() + tables.mechanisms_table(d.summary).to_html(),
+        ),
         _section("diagnostics", "Fit diagnostics", tables.diagnostics_table(d.summary).to_html()),
-        _section("fit", "Actual vs fitted, per node", _img(figures.actual_vs_fitted(d.node_fits), "actual vs fitted per node"),
-                 "Black: observed. Blue: posterior mean of each node's equation given its observed parents; band: 94% posterior predictive."),
-        _section("residuals", "Residual diagnostics", tables.residuals_table(d.residuals).to_html(),
-                 "Autocorrelated residuals hint at a missing carry-over, seasonality or slow confounder; residuals that correlate "
-                 "with another node hint at a missing edge. Red rows need a look."),
+        _section(
+            "fit",
+            "Actual vs fitted, per node",
+            _img(figures.actual_vs_fitted(d.node_fits), "actual vs fitted per node"),
+            "Black: observed. Blue: posterior mean of each node's equation given its observed parents; band: 94% posterior predictive.",
+        ),
+        _section(
+            "residuals",
+            "Residual diagnostics",
+            tables.residuals_table(d.residuals).to_html(),
+            "Autocorrelated residuals hint at a missing carry-over, seasonality or slow confounder; residuals that correlate "
+            "with another node hint at a missing edge. Red rows need a look.",
+        ),
         _section("contributions", "Contributions over time", _img(figures.contributions_over_time(d.effects), "contributions over time")),
-        _section("roas", "ROAS and mROAS", _img(figures.roas_forest(d.effects), "ROAS and mROAS per channel") + tables.effects_table(d.effects).to_html(),
-                 "ROAS = (outcome with the channel as it was − outcome with the channel off for the whole period) / spend. "
-                 "mROAS = the return of 1% more spend. Paths: the part of the effect that flows along that chain of edges."),
-        _section("curves", "Response curves", _img(figures.response_curves(d.curves, d.spend), "response curves"),
-                 "Total change in the outcome through the whole graph when the channel's spend is scaled, keeping its flighting pattern."),
+        _section(
+            "roas",
+            "ROAS and mROAS",
+            _img(figures.roas_forest(d.effects), "ROAS and mROAS per channel") + tables.effects_table(d.effects).to_html(),
+            "ROAS = (outcome with the channel as it was − outcome with the channel off for the whole period) / spend. "
+            "mROAS = the return of 1% more spend. Paths: the part of the effect that flows along that chain of edges.",
+        ),
+        _section(
+            "curves",
+            "Response curves",
+            _img(figures.response_curves(d.curves, d.spend), "response curves"),
+            "Total change in the outcome through the whole graph when the channel's spend is scaled, keeping its flighting pattern.",
+        ),
     ]
     if d.validation:
         sections.append(_section("experiments", "Experiments: predicted vs measured", _experiments_body(d)))
     else:
-        sections.append(_section("experiments", "Experiments: predicted vs measured",
-                                 '<p>No experiments file was given: run <code>causalmmm report RUN --experiments EXP.yaml</code>.</p>'))
+        sections.append(
+            _section(
+                "experiments",
+                "Experiments: predicted vs measured",
+                "<p>No experiments file was given: run <code>causalmmm report RUN --experiments EXP.yaml</code>.</p>",
+            )
+        )
     if d.scenarios:
-        sections.append(_section("budget", "Budget scenarios", _img(figures.scenarios_chart(d.scenarios), "budget scenarios")
-                                 + tables.scenarios_table(d.scenarios).to_html()))
-    nav = "".join(f'<a href="#{a}">{t}</a>' for a, t in (("graph", "graph"), ("identification", "identification"), ("diagnostics", "diagnostics"),
-                                                          ("fit", "fit"), ("residuals", "residuals"), ("contributions", "contributions"), ("roas", "ROAS"), ("curves", "curves"),
-                                                          ("experiments", "experiments"), ("budget", "budget")))
+        sections.append(
+            _section(
+                "budget", "Budget scenarios", _img(figures.scenarios_chart(d.scenarios), "budget scenarios") + tables.scenarios_table(d.scenarios).to_html()
+            )
+        )
+    nav = "".join(
+        f'<a href="#{a}">{t}</a>'
+        for a, t in (
+            ("graph", "graph"),
+            ("identification", "identification"),
+            ("diagnostics", "diagnostics"),
+            ("fit", "fit"),
+            ("residuals", "residuals"),
+            ("contributions", "contributions"),
+            ("roas", "ROAS"),
+            ("curves", "curves"),
+            ("experiments", "experiments"),
+            ("budget", "budget"),
+        )
+    )
     title = f"causalmmm report: {d.outcome}"
     settings = d.summary.get("settings", {})
-    how = (f"fast approximation (MAP + Laplace), {settings.get('draws', '?')} draws" if settings.get("fast") else
-           f"sampler {settings.get('sampler', '?')}, {settings.get('chains', '?')} chains × {settings.get('draws', '?')} draws")
+    how = (
+        f"fast approximation (MAP + Laplace), {settings.get('draws', '?')} draws"
+        if settings.get("fast")
+        else f"sampler {settings.get('sampler', '?')}, {settings.get('chains', '?')} chains × {settings.get('draws', '?')} draws"
+    )
     sub = f"Run {d.run_path} · {d.n_periods} periods ({d.freq}) {d.start} to {d.end} · {how}, seed {settings.get('seed', '?')}"
-    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}</title><style>{CSS}</style></head>"
-            f"<body><h1>{html.escape(title)}</h1><p class=\"sub\">{html.escape(sub)}</p><nav>{nav}</nav>{''.join(sections)}"
-            "<p class=\"note\">Intervals are 94% highest-density intervals of the posterior. Generated by causalmmm.</p></body></html>")
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title><style>{CSS}</style></head>'
+        f'<body><h1>{html.escape(title)}</h1><p class="sub">{html.escape(sub)}</p><nav>{nav}</nav>{"".join(sections)}'
+        '<p class="note">Intervals are 94% highest-density intervals of the posterior. Generated by causalmmm.</p></body></html>'
+    )
 
 
 def _experiments_body(d: ReportData) -> str:

@@ -111,9 +111,12 @@ def overview(d: ReportData) -> Point:
     share = ""
     if outcome_fit is not None and outcome_fit.observed.sum() > 0:
         share = f", {pct(total / outcome_fit.observed.sum())} of all {d.outcome}"
-    return Point("Overview", f"{d.n_periods} periods from {d.start} to {d.end}. Together the {len(d.channels)} spend channels "
-                             f"caused about {num(total)} {d.outcome}{share} (posterior mean; each channel's effect includes "
-                             "everything it does through other nodes).")
+    return Point(
+        "Overview",
+        f"{d.n_periods} periods from {d.start} to {d.end}. Together the {len(d.channels)} spend channels "
+        f"caused about {num(total)} {d.outcome}{share} (posterior mean; each channel's effect includes "
+        "everything it does through other nodes).",
+    )
 
 
 def channel_points(d: ReportData) -> list[Point]:
@@ -139,8 +142,13 @@ def cannibalisation_points(d: ReportData) -> list[Point]:
         can = d.effects["channels"][c].get("cannibalisation")
         if not can:
             continue
-        pts.append(Point("Cannibalisation", f"{fmt_share(can['share'])} of the {can['clicks_node']} that {c} causes would have come as "
-                                            f"{can['cannibalised']} anyway. {c}'s ROAS above is net of these lost {can['cannibalised']}."))
+        pts.append(
+            Point(
+                "Cannibalisation",
+                f"{fmt_share(can['share'])} of the {can['clicks_node']} that {c} causes would have come as "
+                f"{can['cannibalised']} anyway. {c}'s ROAS above is net of these lost {can['cannibalised']}.",
+            )
+        )
     return pts
 
 
@@ -183,8 +191,7 @@ def identification_points(d: ReportData) -> list[Point]:
             if c in doubtful:
                 tail += f" But {_conflict_clause(d, doubtful[c])} (see What to distrust)."
         elif c in doubtful:
-            tail = (f"{_conflict_clause(d, doubtful[c])}, so its number is unsettled: "
-                    "do not act on it until the conflict is explained.")
+            tail = f"{_conflict_clause(d, doubtful[c])}, so its number is unsettled: do not act on it until the conflict is explained."
         else:
             tail = "no experiment calibrates it, so its number is a guess shaped by the priors: do not act on it alone."
         pts.append(Point("Not identified", f"{c}'s effect on {d.outcome} is not identified from observational data ({confs} drives both); {tail}"))
@@ -202,13 +209,16 @@ def validation_points(d: ReportData) -> list[Point]:
     cal_bad = [e for e in exps if e.get("calibrated") and e["name"] in bad_names]
 
     def disagreement(e: Mapping[str, Any]) -> str:
-        return (f" {e['name']} does not agree: measured {num(e['measured'])} ± {num(e['measured_se'])}, predicted "
-                f"{num(e['predicted']['mean'])} (z = {e['z']:+.2f})")
+        return (
+            f" {e['name']} does not agree: measured {num(e['measured'])} ± {num(e['measured_se'])}, predicted {num(e['predicted']['mean'])} (z = {e['z']:+.2f})"
+        )
 
     if not holdouts:
         n_ok = len(exps) - len(cal_bad)
-        text = (f"All {len(exps)} experiments were used to calibrate the model; {n_ok} of them agree with the fit, which is expected "
-                "and proves little. Keep the next experiment as a holdout.")
+        text = (
+            f"All {len(exps)} experiments were used to calibrate the model; {n_ok} of them agree with the fit, which is expected "
+            "and proves little. Keep the next experiment as a holdout."
+        )
     else:
         bad = [e for e in holdouts if e["name"] in bad_names]
         text = f"{len(holdouts) - len(bad)} of {len(holdouts)} experiments the model did not see agree with its prediction (|z| < 2)."
@@ -218,8 +228,10 @@ def validation_points(d: ReportData) -> list[Point]:
         if inconsistent(e):
             text += disagreement(e) + ", although it calibrates the model: the fit and the experiment fight, so the channel it measures is unsettled."
         else:
-            text += (f" {e['name']} is matched in-sample (z = {e['z']:+.2f}) only because it calibrates the model; the rest of the model "
-                     "disagrees with it (see What to distrust).")
+            text += (
+                f" {e['name']} is matched in-sample (z = {e['z']:+.2f}) only because it calibrates the model; the rest of the model "
+                "disagrees with it (see What to distrust)."
+            )
     return [Point("Validation", text)]
 
 

@@ -34,8 +34,17 @@ def screenshot(html_file: str | Path, output: str | Path, *, width: int = 1200, 
         raise CausalMMMError("report not found", where=str(src), hint="write it first with 'causalmmm report RUN -o report.html'")
     with tempfile.TemporaryDirectory() as tmp:
         shot = Path(tmp) / "shot.png"
-        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={tmp}/profile",
-               f"--window-size={width},{height}", f"--screenshot={shot}", src.as_uri()]
+        cmd = [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp}/profile",
+            f"--window-size={width},{height}",
+            f"--screenshot={shot}",
+            src.as_uri(),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         if not shot.exists():
             last = (proc.stderr.strip().splitlines() or ["no output"])[-1]

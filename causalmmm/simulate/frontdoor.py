@@ -29,7 +29,7 @@ def _ar1(rng: np.random.Generator, T: int, rho: float, sd: float) -> np.ndarray:
     x = np.zeros(T)
     for t in range(1, T):
         x[t] = rho * x[t - 1] + rng.normal(0.0, sd)
-    return x / max(np.std(x), 1e-9)
+    return x / max(float(np.std(x)), 1e-9)
 
 
 def _media(src: str, beta: float, ref: float, alpha: float, l_max: int, k: float = 1.0, s: float = 1.5) -> Term:
@@ -59,7 +59,7 @@ def _flights(rng: np.random.Generator, T: int) -> np.ndarray:
     week = 0
     while week < T:
         n = int(rng.integers(4, 11))
-        on[week:week + n] = 1.0
+        on[week : week + n] = 1.0
         week += n + int(rng.integers(3, 9))
     return on
 
@@ -83,8 +83,7 @@ def frontdoor_tv(seed: int) -> World:
     noise = {m.node: rng.normal(0.0, m.noise_sd, T) for m in mechs}
     noise["tv_spend"] = tv_ref * rng.uniform(-0.35, 0.35, T) * flight
     dates = pd.date_range(START, periods=T, freq="W-MON")
-    return World("frontdoor_tv", dates, {"competitor": competitor, "flight": flight, "social_spend": social}, mechs, noise,
-                 _tv_graph(), seed, "frontdoor_tv")
+    return World("frontdoor_tv", dates, {"competitor": competitor, "flight": flight, "social_spend": social}, mechs, noise, _tv_graph(), seed, "frontdoor_tv")
 
 
 def _demand_graph() -> CausalGraph:
@@ -113,7 +112,7 @@ def frontdoor_demand(seed: int) -> World:
     week = 0
     while week < T:
         on = int(rng.integers(4, 11))
-        brand[week:week + on] = 40_000 * rng.uniform(0.6, 1.2)
+        brand[week : week + on] = 40_000 * rng.uniform(0.6, 1.2)
         week += on + int(rng.integers(3, 9))
     ppc_ref = 30_000.0
     mechs = [
@@ -126,8 +125,7 @@ def frontdoor_demand(seed: int) -> World:
     noise = {m.node: rng.normal(0.0, m.noise_sd, T) for m in mechs}
     noise["ppc_spend"] = ppc_ref * rng.uniform(-0.3, 0.3, T)  # budgets follow demand, ±30% jitter
     dates = pd.date_range(START, periods=T, freq="W-MON")
-    return World("frontdoor_demand", dates, {"demand": demand, "brand_spend": brand}, mechs, noise, _demand_graph(), seed,
-                 "frontdoor_demand")
+    return World("frontdoor_demand", dates, {"demand": demand, "brand_spend": brand}, mechs, noise, _demand_graph(), seed, "frontdoor_demand")
 
 
 def with_holdout_lifts(world: World, seed: int) -> World:

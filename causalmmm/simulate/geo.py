@@ -30,8 +30,9 @@ def scale_mechanism(m: Mechanism, share: float) -> Mechanism:
     """The mechanism of a geo with ``share`` of the nation (homogeneous of degree one)."""
     terms = tuple(replace(t, beta=t.beta * share, ref=t.ref * share) if t.is_media else t for t in m.terms)
     mult = (m.multiplier[0], m.multiplier[1], m.multiplier[2] * share) if m.multiplier else None
-    return replace(m, intercept=m.intercept * share, noise_sd=m.noise_sd * float(np.sqrt(share)),
-                   season_amplitude=m.season_amplitude * share, terms=terms, multiplier=mult)
+    return replace(
+        m, intercept=m.intercept * share, noise_sd=m.noise_sd * float(np.sqrt(share)), season_amplitude=m.season_amplitude * share, terms=terms, multiplier=mult
+    )
 
 
 def geo_intervention(value: Intervention | tuple[str, float] | str, share: float) -> Intervention:
@@ -50,8 +51,9 @@ class GeoPanel:
     def share(self, geos: Sequence[str]) -> float:
         return float(sum(self.shares[self.names.index(g)] for g in geos))
 
-    def do(self, interventions: Mapping[str, Intervention | str], treated: Sequence[str], start: str | None = None,
-           end: str | None = None) -> dict[str, pd.DataFrame]:
+    def do(
+        self, interventions: Mapping[str, Intervention | str], treated: Sequence[str], start: str | None = None, end: str | None = None
+    ) -> dict[str, pd.DataFrame]:
         """Every geo's nodes, with the interventions (in geo terms) applied in the treated geos only."""
         out = {}
         for g, w in self.worlds.items():
@@ -62,8 +64,9 @@ class GeoPanel:
                 out[g] = w.factual
         return out
 
-    def treated_effect(self, interventions: Mapping[str, Intervention | str], treated: Sequence[str], measured: Sequence[str],
-                       start: str, end: str, unit: str = "per_period") -> float:
+    def treated_effect(
+        self, interventions: Mapping[str, Intervention | str], treated: Sequence[str], measured: Sequence[str], start: str, end: str, unit: str = "per_period"
+    ) -> float:
         """Σ over treated geos of (intervened − factual) of the measured nodes in the window."""
         new = self.do(interventions, treated, start, end)
         delta = 0.0
@@ -83,5 +86,8 @@ class GeoPanel:
         return total
 
     def describe(self) -> dict[str, Any]:
-        return {"geos": self.names, "shares": [round(float(s), 8) for s in self.shares],
-                "scaling_rule": "national effect = (effect in the treated geos) / sum of the treated geos' shares"}
+        return {
+            "geos": self.names,
+            "shares": [round(float(s), 8) for s in self.shares],
+            "scaling_rule": "national effect = (effect in the treated geos) / sum of the treated geos' shares",
+        }

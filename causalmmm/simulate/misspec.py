@@ -58,11 +58,18 @@ def _search_decl(*, l_max: Mapping[str, int] | None = None, linear: bool = False
     def spend_edge(src: str, dst: str) -> EdgeDecl:
         return (src, dst, dict(media) if linear else {"l_max": lm[src]})
 
-    edges: list[EdgeDecl] = [("demand", "ppc_spend", {}), ("demand", "ppc_clicks", {}), ("demand", "seo_clicks", {}), ("demand", "direct_clicks", {}),
-                             spend_edge("ppc_spend", "ppc_clicks"), spend_edge("social_spend", "social_clicks"),
-                             spend_edge("brand_spend", "direct_clicks"), spend_edge("brand_spend", "seo_clicks"),
-                             ("ppc_clicks", "seo_clicks", {"sign": "negative"}),
-                             ("social_clicks", "direct_clicks", {"sign": "positive"} if linear else {"lag": 1, "sign": "positive"})]
+    edges: list[EdgeDecl] = [
+        ("demand", "ppc_spend", {}),
+        ("demand", "ppc_clicks", {}),
+        ("demand", "seo_clicks", {}),
+        ("demand", "direct_clicks", {}),
+        spend_edge("ppc_spend", "ppc_clicks"),
+        spend_edge("social_spend", "social_clicks"),
+        spend_edge("brand_spend", "direct_clicks"),
+        spend_edge("brand_spend", "seo_clicks"),
+        ("ppc_clicks", "seo_clicks", {"sign": "negative"}),
+        ("social_clicks", "direct_clicks", {"sign": "positive"} if linear else {"lag": 1, "sign": "positive"}),
+    ]
     edges += [(m, "sales", {"sign": "positive"}) for m in ("ppc_clicks", "seo_clicks", "social_clicks", "direct_clicks", "promo")]
     return nodes, edges
 
@@ -84,7 +91,7 @@ def _graph_negative_edge():
     nodes, edges = _search_decl()
     edges = [e for e in edges if (e[0], e[1]) != ("ppc_clicks", "seo_clicks")]
     i = next(i for i, e in enumerate(edges) if (e[0], e[1]) == ("brand_spend", "seo_clicks"))
-    return nodes, edges[:i + 1] + [("ppc_spend", "seo_clicks", {"l_max": 4, "sign": "negative"})] + edges[i + 1:]
+    return nodes, edges[: i + 1] + [("ppc_spend", "seo_clicks", {"l_max": 4, "sign": "negative"})] + edges[i + 1 :]
 
 
 def _graph_iid_linear():
@@ -95,9 +102,17 @@ def _graph_iid_linear():
     nodes += [("sales", "outcome", {})]
     edges: list[EdgeDecl] = [("demand", "ppc_spend", {})]
     edges += [("demand", m, {}) for m in ("ppc_clicks", "seo_clicks", "social_clicks", "direct_clicks")]
-    edges += [("ppc_spend", "ppc_clicks", lin), ("social_spend", "social_clicks", lin), ("social_spend", "ppc_clicks", lin),
-              ("social_spend", "seo_clicks", lin), ("social_spend", "direct_clicks", lin), ("brand_spend", "ppc_clicks", lin),
-              ("brand_spend", "seo_clicks", lin), ("brand_spend", "direct_clicks", lin), ("ppc_clicks", "seo_clicks", {"sign": "negative"})]
+    edges += [
+        ("ppc_spend", "ppc_clicks", lin),
+        ("social_spend", "social_clicks", lin),
+        ("social_spend", "ppc_clicks", lin),
+        ("social_spend", "seo_clicks", lin),
+        ("social_spend", "direct_clicks", lin),
+        ("brand_spend", "ppc_clicks", lin),
+        ("brand_spend", "seo_clicks", lin),
+        ("brand_spend", "direct_clicks", lin),
+        ("ppc_clicks", "seo_clicks", {"sign": "negative"}),
+    ]
     edges += [(m, "sales", {"sign": "positive"}) for m in ("ppc_clicks", "seo_clicks", "social_clicks", "direct_clicks")]
     return nodes, edges
 
@@ -175,7 +190,7 @@ def _flights(rng: np.random.Generator, T: int, on: tuple[int, int], off: tuple[i
     week, is_on = 0, start_on
     while week < T:
         n = int(rng.integers(on[0], on[1] + 1) if is_on else rng.integers(off[0], off[1] + 1))
-        state[week:week + n] = float(is_on)
+        state[week : week + n] = float(is_on)
         week += n
         is_on = not is_on
     return state
@@ -208,9 +223,15 @@ def _media(src: str, beta: float, ref: float, alpha: float, l_max: int, k: float
     return Term(src, beta, "geometric", {"alpha": alpha}, l_max, "hill", {"k": k, "s": s}, 0, ref, **kw)
 
 
-def _search_mechanisms(exo: Mapping[str, np.ndarray], *, brand_adstock: tuple[str, dict[str, float], int] = ("geometric", {"alpha": 0.7}, 12),
-                       ppc_modulator: str | None = None, negative_spend_edge: bool = False,
-                       sales_extra: tuple[Term, ...] = (), sales_baseline: Mapping[str, Any] | None = None) -> list[Mechanism]:
+def _search_mechanisms(
+    exo: Mapping[str, np.ndarray],
+    *,
+    brand_adstock: tuple[str, dict[str, float], int] = ("geometric", {"alpha": 0.7}, 12),
+    ppc_modulator: str | None = None,
+    negative_spend_edge: bool = False,
+    sales_extra: tuple[Term, ...] = (),
+    sales_baseline: Mapping[str, Any] | None = None,
+) -> list[Mechanism]:
     """The search world's mechanisms (as presets ``search``), with the family's change."""
     refs = {"social_spend": float(exo["social_spend"].mean()), "brand_spend": float(exo["brand_spend"].mean())}
     kind, bparams, b_lmax = brand_adstock
@@ -230,8 +251,13 @@ def _search_mechanisms(exo: Mapping[str, np.ndarray], *, brand_adstock: tuple[st
         Mechanism("seo_clicks", 0.0, 700.0, seo_terms),
         Mechanism("social_clicks", 500.0, 300.0, (_media("social_spend", 8_000.0, refs["social_spend"], 0.4, 4, 0.7, 1.3),)),
         Mechanism("direct_clicks", 0.0, 300.0, (Term("demand", 30.0), brand(5_000.0), Term("social_clicks", 0.3, lag=1))),
-        Mechanism("sales", 6_000.0, 2_500.0, (Term("ppc_clicks", 3.6), Term("seo_clicks", 3.0), Term("social_clicks", 2.4),
-                                              Term("direct_clicks", 4.5), Term("promo", 9_000.0)) + sales_extra, **(sales_baseline or {})),
+        Mechanism(
+            "sales",
+            6_000.0,
+            2_500.0,
+            (Term("ppc_clicks", 3.6), Term("seo_clicks", 3.0), Term("social_clicks", 2.4), Term("direct_clicks", 4.5), Term("promo", 9_000.0)) + sales_extra,
+            **(sales_baseline or {}),
+        ),
     ]
 
 
@@ -239,8 +265,7 @@ def _noise(mechs: list[Mechanism], rng: np.random.Generator, T: int) -> dict[str
     return {m.node: rng.normal(0.0, m.noise_sd, T) for m in mechs}
 
 
-def _world(family: str, seed: int, exo: dict[str, np.ndarray], mechs: list[Mechanism], rng: np.random.Generator,
-           notes: Mapping[str, Any]) -> World:
+def _world(family: str, seed: int, exo: dict[str, np.ndarray], mechs: list[Mechanism], rng: np.random.Generator, notes: Mapping[str, Any]) -> World:
     graph, missing = family_graph(family)
     T = len(exo["demand"])
     world = World(family, _dates(T), exo, mechs, _noise(mechs, rng, T), graph, seed, family)
@@ -257,9 +282,9 @@ def on_window(spend: np.ndarray, n_weeks: int, after: int) -> int:
     on = spend > 0
     starts = range(after, len(spend) - n_weeks + 1)
     for s in starts:
-        if on[s:s + n_weeks].all():
+        if on[s : s + n_weeks].all():
             return s
-    return max(starts, key=lambda s: (on[s:s + n_weeks].sum(), -s))
+    return max(starts, key=lambda s: (on[s : s + n_weeks].sum(), -s))
 
 
 #: (channel, earliest start week, weeks) of each calibrating lift test.
@@ -284,9 +309,20 @@ def misspec_multiplicative(seed: int) -> World:
     rng = np.random.default_rng(seed)
     exo = _roots(rng, N_WEEKS, demand_amplitude=0.35)
     mechs = _search_mechanisms(exo, ppc_modulator="demand")
-    return _with_lifts(_world("misspec_multiplicative", seed, exo, mechs, rng, {
-        "differs": "PPC clicks = 25000 · hill(adstock(ppc)) · demand / mean(demand): the PPC effect scales with demand (±35 % yearly)",
-        "declares": "ppc_spend -> ppc_clicks [modulator=demand]"}), seed)
+    return _with_lifts(
+        _world(
+            "misspec_multiplicative",
+            seed,
+            exo,
+            mechs,
+            rng,
+            {
+                "differs": "PPC clicks = 25000 · hill(adstock(ppc)) · demand / mean(demand): the PPC effect scales with demand (±35 % yearly)",
+                "declares": "ppc_spend -> ppc_clicks [modulator=demand]",
+            },
+        ),
+        seed,
+    )
 
 
 def misspec_long_carryover(seed: int) -> World:
@@ -294,26 +330,47 @@ def misspec_long_carryover(seed: int) -> World:
     exo = _roots(rng, N_WEEKS)
     alpha = float(np.round(rng.uniform(0.75, 0.85), 3))
     mechs = _search_mechanisms(exo, brand_adstock=("geometric", {"alpha": alpha}, 20))
-    return _with_lifts(_world("misspec_long_carryover", seed, exo, mechs, rng, {
-        "differs": f"brand geometric alpha {alpha} over 20 weeks: {alpha ** 8:.0%} of the weight beyond lag 8, {alpha ** 16:.0%} beyond 16",
-        "declares": "brand_spend edges [l_max=16]"}), seed)
+    return _with_lifts(
+        _world(
+            "misspec_long_carryover",
+            seed,
+            exo,
+            mechs,
+            rng,
+            {
+                "differs": f"brand geometric alpha {alpha} over 20 weeks: {alpha**8:.0%} of the weight beyond lag 8, {alpha**16:.0%} beyond 16",
+                "declares": "brand_spend edges [l_max=16]",
+            },
+        ),
+        seed,
+    )
 
 
 def misspec_negative_edge(seed: int) -> World:
     rng = np.random.default_rng(seed)
     exo = _roots(rng, N_WEEKS)
     mechs = _search_mechanisms(exo, negative_spend_edge=True)
-    return _with_lifts(_world("misspec_negative_edge", seed, exo, mechs, rng, {
-        "differs": "seo_clicks -= 8000 · hill(adstock(ppc)): a spend edge with a negative effect (no ppc_clicks -> seo_clicks edge)",
-        "declares": "ppc_spend -> seo_clicks [sign=negative, l_max=4]"}), seed)
+    return _with_lifts(
+        _world(
+            "misspec_negative_edge",
+            seed,
+            exo,
+            mechs,
+            rng,
+            {
+                "differs": "seo_clicks -= 8000 · hill(adstock(ppc)): a spend edge with a negative effect (no ppc_clicks -> seo_clicks edge)",
+                "declares": "ppc_spend -> seo_clicks [sign=negative, l_max=4]",
+            },
+        ),
+        seed,
+    )
 
 
 def misspec_iid_linear(seed: int) -> World:
     """The seed-000 article's world: every row i.i.d., every mechanism linear, no carry-over."""
     rng = np.random.default_rng(seed)
     T = N_WEEKS
-    exo = {"demand": rng.normal(100.0, 15.0, T), "social_spend": rng.uniform(5_000.0, 25_000.0, T),
-           "brand_spend": rng.uniform(5_000.0, 35_000.0, T)}
+    exo = {"demand": rng.normal(100.0, 15.0, T), "social_spend": rng.uniform(5_000.0, 25_000.0, T), "brand_spend": rng.uniform(5_000.0, 35_000.0, T)}
     mechs = [
         Mechanism("ppc_spend", 0.0, 3_000.0, (Term("demand", 300.0),)),
         Mechanism("ppc_clicks", 0.0, 600.0, (Term("demand", 20.0), Term("ppc_spend", 0.5), Term("social_spend", 0.04), Term("brand_spend", 0.03))),
@@ -322,9 +379,20 @@ def misspec_iid_linear(seed: int) -> World:
         Mechanism("direct_clicks", 0.0, 300.0, (Term("demand", 30.0), Term("social_spend", 0.05), Term("brand_spend", 0.12))),
         Mechanism("sales", 6_000.0, 2_500.0, (Term("ppc_clicks", 3.6), Term("seo_clicks", 3.0), Term("social_clicks", 2.4), Term("direct_clicks", 4.5))),
     ]
-    return _with_lifts(_world("misspec_iid_linear", seed, exo, mechs, rng, {
-        "differs": "i.i.d. rows (no time structure), linear spend effects, no adstock/saturation; social and brand halo on PPC/SEO/direct clicks",
-        "declares": "spend edges [adstock=none, saturation=none]; ppc_clicks -> seo_clicks [sign=negative]"}), seed)
+    return _with_lifts(
+        _world(
+            "misspec_iid_linear",
+            seed,
+            exo,
+            mechs,
+            rng,
+            {
+                "differs": "i.i.d. rows (no time structure), linear spend effects, no adstock/saturation; social and brand halo on PPC/SEO/direct clicks",
+                "declares": "spend edges [adstock=none, saturation=none]; ppc_clicks -> seo_clicks [sign=negative]",
+            },
+        ),
+        seed,
+    )
 
 
 WEIBULL = {"shape": 2.5, "scale": 5.0}  # pdf at lag+1 peaks at lag 3
@@ -334,9 +402,20 @@ def misspec_weibull(seed: int) -> World:
     rng = np.random.default_rng(seed)
     exo = _roots(rng, N_WEEKS)
     mechs = _search_mechanisms(exo, brand_adstock=("weibull", dict(WEIBULL), 13))
-    return _with_lifts(_world("misspec_weibull", seed, exo, mechs, rng, {
-        "differs": "brand adstock Weibull (shape 2.5, scale 5, 13 weeks): the carry-over peaks 3 weeks after the spend",
-        "declares": "brand_spend edges [adstock=weibull, l_max=13]"}), seed)
+    return _with_lifts(
+        _world(
+            "misspec_weibull",
+            seed,
+            exo,
+            mechs,
+            rng,
+            {
+                "differs": "brand adstock Weibull (shape 2.5, scale 5, 13 weeks): the carry-over peaks 3 weeks after the spend",
+                "declares": "brand_spend edges [adstock=weibull, l_max=13]",
+            },
+        ),
+        seed,
+    )
 
 
 #: Sales baseline of misspec_seasonal: slope per week and (sin, cos) amplitudes of the yearly harmonics 1 and 2.
@@ -359,9 +438,20 @@ def misspec_seasonal(seed: int) -> World:
     exo = _roots(rng, N_WEEKS)
     exo["event"] = _events(rng, _dates())
     mechs = _search_mechanisms(exo, sales_extra=(Term("event", EVENT_EFFECT),), sales_baseline=SEASONAL_SALES)
-    return _with_lifts(_world("misspec_seasonal", seed, exo, mechs, rng, {
-        "differs": "sales += 60·t + yearly Fourier order 2 (amplitude about 13k) + 20k on 0/1 event weeks",
-        "declares": "sales [trend=linear, seasonality=2]; event [role=control]; event -> sales"}), seed)
+    return _with_lifts(
+        _world(
+            "misspec_seasonal",
+            seed,
+            exo,
+            mechs,
+            rng,
+            {
+                "differs": "sales += 60·t + yearly Fourier order 2 (amplitude about 13k) + 20k on 0/1 event weeks",
+                "declares": "sales [trend=linear, seasonality=2]; event [role=control]; event -> sales",
+            },
+        ),
+        seed,
+    )
 
 
 def rescale_mechanism(m: Mechanism, scales: Mapping[str, float]) -> Mechanism:
@@ -375,8 +465,16 @@ def rescale_mechanism(m: Mechanism, scales: Mapping[str, float]) -> Mechanism:
         else:
             terms.append(replace(t, beta=t.beta * scales[t.source] / c, **kw))
     mult = (m.multiplier[0], m.multiplier[1], m.multiplier[2] / scales[m.multiplier[0]]) if m.multiplier else None
-    return replace(m, intercept=m.intercept / c, noise_sd=m.noise_sd / c, terms=tuple(terms), multiplier=mult,
-                   season_amplitude=m.season_amplitude / c, trend=m.trend / c, fourier=tuple((a / c, b / c) for a, b in m.fourier))
+    return replace(
+        m,
+        intercept=m.intercept / c,
+        noise_sd=m.noise_sd / c,
+        terms=tuple(terms),
+        multiplier=mult,
+        season_amplitude=m.season_amplitude / c,
+        trend=m.trend / c,
+        fourier=tuple((a / c, b / c) for a, b in m.fourier),
+    )
 
 
 def rescale_world(world: World, scales: Mapping[str, float], name: str) -> World:
@@ -408,9 +506,12 @@ def misspec_scaled01(seed: int) -> World:
     scales = {k: float(np.max(np.abs(base.factual[k].to_numpy()))) or 1.0 for k in base.factual.columns}
     world = rescale_world(base, scales, "misspec_scaled01")
     world.undeclared = base.undeclared
-    world.misspec = {"family": "misspec_scaled01",
-                     "differs": "every column divided by its maximum (data in [0, 1]); ROAS in scaled units = ROAS × max(spend)/max(sales)",
-                     "declares": "nothing new (the search graph)", "scales": scales}
+    world.misspec = {
+        "family": "misspec_scaled01",
+        "differs": "every column divided by its maximum (data in [0, 1]); ROAS in scaled units = ROAS × max(spend)/max(sales)",
+        "declares": "nothing new (the search graph)",
+        "scales": scales,
+    }
     return world
 
 
@@ -425,9 +526,21 @@ def misspec_flighted(seed: int) -> World:
     brand = 50_000 * _per_flight(_flights(rng, T, (3, 8), (4, 12)), rng, 0.6, 1.2) * rng.uniform(0.9, 1.1, T)
     exo = {"demand": demand, "promo": promo, "ppc_spend": ppc, "social_spend": social, "brand_spend": brand}
     mechs = [m for m in _search_mechanisms(exo) if m.node != "ppc_spend"]  # PPC budgets: on-flights follow demand
-    return _with_lifts(_world("misspec_flighted", seed, exo, mechs, rng, {
-        "differs": "every channel flighted with dark periods (PPC = on-flight × 300·demand × (1 ± 10 %)); spend often exactly 0",
-        "declares": "nothing new (the search graph)"}), seed, plan=(("ppc_spend", 40, 4), ("social_spend", 80, 4), ("brand_spend", 110, 4)))
+    return _with_lifts(
+        _world(
+            "misspec_flighted",
+            seed,
+            exo,
+            mechs,
+            rng,
+            {
+                "differs": "every channel flighted with dark periods (PPC = on-flight × 300·demand × (1 ± 10 %)); spend often exactly 0",
+                "declares": "nothing new (the search graph)",
+            },
+        ),
+        seed,
+        plan=(("ppc_spend", 40, 4), ("social_spend", 80, 4), ("brand_spend", 110, 4)),
+    )
 
 
 FAMILIES: dict[str, Callable[[int], World]] = {

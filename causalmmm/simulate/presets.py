@@ -23,8 +23,8 @@ import pandas as pd
 
 from causalmmm.errors import DataError
 from causalmmm.graph.causal_graph import CausalGraph
-from causalmmm.simulate.geo import GeoPanel, scale_mechanism
 from causalmmm.simulate.frontdoor import FRONTDOOR_PRESETS
+from causalmmm.simulate.geo import GeoPanel, scale_mechanism
 from causalmmm.simulate.misspec import MISSPEC_PRESETS
 from causalmmm.simulate.world import Mechanism, Term, World
 
@@ -47,16 +47,16 @@ def _graph(latent_demand: bool, linear: bool, adstocks: dict[str, tuple[float, i
     for m in ("ppc_clicks", "seo_clicks", "social_clicks", "direct_clicks"):
         g.add_node(m, "mediator")
     g.add_node("sales", "outcome")
-    media = {"adstock": "none", "saturation": "none"} if linear else {"adstock": "geometric", "saturation": "hill"}
+    media: dict[str, Any] = {"adstock": "none", "saturation": "none"} if linear else {"adstock": "geometric", "saturation": "hill"}
     for u, v in (("demand", "ppc_spend"), ("demand", "ppc_clicks"), ("demand", "seo_clicks"), ("demand", "direct_clicks")):
         g.add_edge(u, v)
-    lm = {c: ({} if linear else {"l_max": adstocks[c][1]}) for c in adstocks}
+    lm: dict[str, dict[str, Any]] = {c: ({} if linear else {"l_max": adstocks[c][1]}) for c in adstocks}
     g.add_edge("ppc_spend", "ppc_clicks", **media, **lm["ppc_spend"])
     g.add_edge("social_spend", "social_clicks", **media, **lm["social_spend"])
     g.add_edge("brand_spend", "direct_clicks", **media, **lm["brand_spend"])
     g.add_edge("brand_spend", "seo_clicks", **media, **lm["brand_spend"])
     g.add_edge("ppc_clicks", "seo_clicks", sign="negative")
-    g.add_edge("social_clicks", "direct_clicks", **({} if linear else {"lag": 1}), sign="positive")
+    g.add_edge("social_clicks", "direct_clicks", lag=None if linear else 1, sign="positive")
     for m in ("ppc_clicks", "seo_clicks", "social_clicks", "direct_clicks", "promo"):
         g.add_edge(m, "sales", sign="positive")
     return g.validate()
@@ -75,7 +75,7 @@ def _exogenous(rng: np.random.Generator, T: int) -> dict[str, np.ndarray]:
     week = 0
     while week < T:  # bursts of 4-10 weeks on, 3-8 weeks off
         on = int(rng.integers(4, 11))
-        brand[week:week + on] = 40_000 * rng.uniform(0.6, 1.2)
+        brand[week : week + on] = 40_000 * rng.uniform(0.6, 1.2)
         week += on + int(rng.integers(3, 9))
     brand = brand * rng.uniform(0.9, 1.1, T)
     return {"demand": demand, "promo": promo, "social_spend": social, "brand_spend": brand}
@@ -98,14 +98,21 @@ def _exogenous_daily(rng: np.random.Generator, T: int) -> dict[str, np.ndarray]:
     week = 0
     while week < n_weeks:
         on = int(rng.integers(4, 11))
-        brand[7 * week:7 * (week + on)] = 40_000 / 7 * rng.uniform(0.6, 1.2)
+        brand[7 * week : 7 * (week + on)] = 40_000 / 7 * rng.uniform(0.6, 1.2)
         week += on + int(rng.integers(3, 9))
     brand = brand * rng.uniform(0.9, 1.1, T)
     return {"demand": demand, "promo": promo, "social_spend": social, "brand_spend": brand}
 
 
-def _search_mechanisms(exo: dict[str, np.ndarray], rng: np.random.Generator, T: int, linear: bool, *, per_week: float = 1.0,
-                       adstocks: dict[str, tuple[float, int]] = WEEKLY_ADSTOCK) -> tuple[list[Mechanism], dict[str, np.ndarray]]:
+def _search_mechanisms(
+    exo: dict[str, np.ndarray],
+    rng: np.random.Generator,
+    T: int,
+    linear: bool,
+    *,
+    per_week: float = 1.0,
+    adstocks: dict[str, tuple[float, int]] = WEEKLY_ADSTOCK,
+) -> tuple[list[Mechanism], dict[str, np.ndarray]]:
     """The search world's mechanisms. ``per_week`` = model periods per week (1 weekly, 7 daily):
     levels and coefficients on demand and spend are divided by it, noise sds by its square root,
     so a daily world aggregates to about the weekly one."""
@@ -124,10 +131,18 @@ def _search_mechanisms(exo: dict[str, np.ndarray], rng: np.random.Generator, T: 
         Mechanism("ppc_clicks", 0.0, 600.0 * nf, (Term("demand", 20.0 * f), media("ppc_spend", 25_000.0, 0.8, 1.5))),
         Mechanism("seo_clicks", 0.0, 700.0 * nf, (Term("demand", 150.0 * f), media("brand_spend", 6_000.0, 1.0, 1.2), Term("ppc_clicks", -0.35))),
         Mechanism("social_clicks", 500.0 * f, 300.0 * nf, (media("social_spend", 8_000.0, 0.7, 1.3),)),
-        Mechanism("direct_clicks", 0.0, 300.0 * nf, (Term("demand", 30.0 * f), media("brand_spend", 5_000.0, 1.0, 1.2),
-                                                     Term("social_clicks", 0.3, lag=0 if linear else 1))),
-        Mechanism("sales", 6_000.0 * f, 2_500.0 * nf, (Term("ppc_clicks", 3.6), Term("seo_clicks", 3.0), Term("social_clicks", 2.4),
-                                                       Term("direct_clicks", 4.5), Term("promo", 9_000.0 * f))),
+        Mechanism(
+            "direct_clicks",
+            0.0,
+            300.0 * nf,
+            (Term("demand", 30.0 * f), media("brand_spend", 5_000.0, 1.0, 1.2), Term("social_clicks", 0.3, lag=0 if linear else 1)),
+        ),
+        Mechanism(
+            "sales",
+            6_000.0 * f,
+            2_500.0 * nf,
+            (Term("ppc_clicks", 3.6), Term("seo_clicks", 3.0), Term("social_clicks", 2.4), Term("direct_clicks", 4.5), Term("promo", 9_000.0 * f)),
+        ),
     ]
     noise = {m.node: rng.normal(0.0, m.noise_sd, T) for m in mechs}
     return mechs, noise
@@ -168,14 +183,22 @@ def _geo_world(seed: int, n_geos: int = N_GEOS) -> World:
     # mediator/sales noise: a national shock shared by share (85 % of the variance) plus an idiosyncratic
     # geo shock (sd ∝ √s_g); the national noise is the sum, with about the national sd
     common = {m.node: rng.normal(0.0, m.noise_sd * np.sqrt(1 - GEO_IDIOSYNCRATIC), T) for m in mechs}
-    geo_noise = [{m.node: (s * national_noise[m.node] if m.node in budget_nodes
-                           else s * common[m.node] + rng.normal(0.0, m.noise_sd * np.sqrt(GEO_IDIOSYNCRATIC * s), T))
-                  for m in mechs} for s in shares]
+    geo_noise = [
+        {
+            m.node: (
+                s * national_noise[m.node] if m.node in budget_nodes else s * common[m.node] + rng.normal(0.0, m.noise_sd * np.sqrt(GEO_IDIOSYNCRATIC * s), T)
+            )
+            for m in mechs
+        }
+        for s in shares
+    ]
     noise = {m.node: (national_noise[m.node] if m.node in budget_nodes else np.sum([gn[m.node] for gn in geo_noise], axis=0)) for m in mechs}
     dates = pd.date_range(START, periods=T, freq="W-MON")
     graph = _graph(False, False)
-    geo_worlds = [World(f"geo/{g}", dates, {k: s * v for k, v in exo.items()}, [scale_mechanism(m, s) for m in mechs], gn, graph, seed, "geo")
-                  for g, s, gn in zip(names, shares, geo_noise)]
+    geo_worlds = [
+        World(f"geo/{g}", dates, {k: s * v for k, v in exo.items()}, [scale_mechanism(m, s) for m in mechs], gn, graph, seed, "geo")
+        for g, s, gn in zip(names, shares, geo_noise)
+    ]
     world = World("geo", dates, exo, mechs, noise, graph, seed, "geo")
     world.geo_panel = GeoPanel(names, shares, geo_worlds)
     return world
@@ -188,21 +211,53 @@ def _window(world: World, start_week: int, n_weeks: int) -> tuple[str, str]:
     return str(world.dates[start_week].date()), str(world.dates[start_week + n_weeks - 1].date())
 
 
-def add_lift_test(world: World, name: str, treatment: str, start_week: int, n_weeks: int, rng: np.random.Generator, *,
-                  rel_se: float = 0.12, use: str = "calibrate", design: str = "lift", measured: str = "sales") -> None:
+def add_lift_test(
+    world: World,
+    name: str,
+    treatment: str,
+    start_week: int,
+    n_weeks: int,
+    rng: np.random.Generator,
+    *,
+    rel_se: float = 0.12,
+    use: str = "calibrate",
+    design: str = "lift",
+    measured: str = "sales",
+) -> None:
     """A randomised test whose analysed result is the true estimand plus noise of a stated se."""
     start, end = _window(world, start_week, n_weeks)
     truth = world.estimand(treatment, "off", [measured], start, end)
     se = max(abs(truth) * rel_se, 1e-9)  # no floor in data units (0-1 scaled worlds have tiny effects)
     estimate = truth + rng.normal(0, se)
-    world.experiments.append({"name": name, "design": design, "treatment": treatment, "intervention": "off", "measured": measured,
-                              "start": start, "end": end, "estimate": round(float(estimate), 3), "se": round(float(se), 3),
-                              "unit": "per_period", "use": use})
+    world.experiments.append(
+        {
+            "name": name,
+            "design": design,
+            "treatment": treatment,
+            "intervention": "off",
+            "measured": measured,
+            "start": start,
+            "end": end,
+            "estimate": round(float(estimate), 3),
+            "se": round(float(se), 3),
+            "unit": "per_period",
+            "use": use,
+        }
+    )
     world.experiment_truth[name] = {"true": truth, "estimate": float(estimate), "se": float(se)}
 
 
-def add_switchback(world: World, name: str, start_week: int, n_weeks: int, rng: np.random.Generator, *,
-                   use: str = "calibrate", block_days: tuple[int, int] = (2, 4), washout_share: float = 0.5) -> None:
+def add_switchback(
+    world: World,
+    name: str,
+    start_week: int,
+    n_weeks: int,
+    rng: np.random.Generator,
+    *,
+    use: str = "calibrate",
+    block_days: tuple[int, int] = (2, 4),
+    washout_share: float = 0.5,
+) -> None:
     """PPC switched on/off in blocks of days, measured on PPC + SEO clicks.
 
     Daily data are generated from the weekly world: an *on* day carries 1/7 of
@@ -223,7 +278,7 @@ def add_switchback(world: World, name: str, start_week: int, n_weeks: int, rng: 
     i, on = 0, 1
     while i < len(days):
         n = int(rng.integers(block_days[0], block_days[1] + 1))
-        state[i:i + n] = on
+        state[i : i + n] = on
         on = 1 - on
         i += n
     rows = []
@@ -237,20 +292,43 @@ def add_switchback(world: World, name: str, start_week: int, n_weeks: int, rng: 
             other = off_w[w] if s else fact_w[w]
             level = (1 - washout_share) * level + washout_share * other
         noise = rng.normal(0, 0.04, 2) * fact_w[w]
-        rows.append({"timestamp": str(days[d].date()), "ppc_on": int(s), "ppc_clicks": round(float(level[0] + noise[0]), 3),
-                     "seo_clicks": round(float(level[1] + noise[1]), 3)})
+        rows.append(
+            {
+                "timestamp": str(days[d].date()),
+                "ppc_on": int(s),
+                "ppc_clicks": round(float(level[0] + noise[0]), 3),
+                "seo_clicks": round(float(level[1] + noise[1]), 3),
+            }
+        )
         prev = s
     file = f"{name}.csv"
     raw = pd.DataFrame(rows)
     world.raw_files[file] = raw
-    world.experiments.append({"name": name, "design": "switchback", "treatment": "ppc_spend", "intervention": "off", "measured": measured,
-                              "start": start, "end": end, "data": file, "raw_periods_per_period": 7, "unit": "per_period", "use": use})
-    world.experiment_truth[name] = {"true": truth, "raw_estimate": switchback_raw_estimate(raw, measured, 7),
-                                    "note": "raw days: on = factual week / 7, off = week under do(ppc_spend = 0 over the window) / 7"}
+    world.experiments.append(
+        {
+            "name": name,
+            "design": "switchback",
+            "treatment": "ppc_spend",
+            "intervention": "off",
+            "measured": measured,
+            "start": start,
+            "end": end,
+            "data": file,
+            "raw_periods_per_period": 7,
+            "unit": "per_period",
+            "use": use,
+        }
+    )
+    world.experiment_truth[name] = {
+        "true": truth,
+        "raw_estimate": switchback_raw_estimate(raw, measured, 7),
+        "note": "raw days: on = factual week / 7, off = week under do(ppc_spend = 0 over the window) / 7",
+    }
 
 
-def add_pre_post_test(world: World, name: str, treatment: str, start_week: int, n_weeks: int, *, controls: Sequence[str] = ("demand",),
-                      history: int = 104, use: str = "holdout") -> None:
+def add_pre_post_test(
+    world: World, name: str, treatment: str, start_week: int, n_weeks: int, *, controls: Sequence[str] = ("demand",), history: int = 104, use: str = "holdout"
+) -> None:
     """A national go-dark test with no control group, for an interrupted-time-series analysis.
 
     The raw file is the national measured series (sales) for ``history``
@@ -272,8 +350,21 @@ def add_pre_post_test(world: World, name: str, treatment: str, start_week: int, 
         raw[c] = np.round(world.factual[c].to_numpy()[rows], 4)
     file = f"{name}.csv"
     world.raw_files[file] = raw
-    world.experiments.append({"name": name, "design": "pre_post", "treatment": treatment, "intervention": "off", "measured": "sales",
-                              "start": start, "end": end, "data": file, "controls": ctl, "unit": "per_period", "use": use})
+    world.experiments.append(
+        {
+            "name": name,
+            "design": "pre_post",
+            "treatment": treatment,
+            "intervention": "off",
+            "measured": "sales",
+            "start": start,
+            "end": end,
+            "data": file,
+            "controls": ctl,
+            "unit": "per_period",
+            "use": use,
+        }
+    )
     world.experiment_truth[name] = {"true": truth, "note": "national series: factual before the window, under do(treatment = 0) inside it, same noise"}
 
 
@@ -286,13 +377,17 @@ def switchback_raw_estimate(raw: pd.DataFrame, measured: list[str], per: int, wa
     for lag in range(1, washout + 1):
         keep[lag:] &= state[lag:] == state[:-lag]
     week = (pd.to_datetime(raw["timestamp"]) - pd.to_datetime(raw["timestamp"]).iloc[0]).dt.days.to_numpy() // 7
-    diffs = [y[keep & (week == w) & (state == 0)].mean() - y[keep & (week == w) & (state == 1)].mean()
-             for w in np.unique(week) if (keep & (week == w) & (state == 0)).any() and (keep & (week == w) & (state == 1)).any()]
+    diffs = [
+        y[keep & (week == w) & (state == 0)].mean() - y[keep & (week == w) & (state == 1)].mean()
+        for w in np.unique(week)
+        if (keep & (week == w) & (state == 0)).any() and (keep & (week == w) & (state == 1)).any()
+    ]
     return float(np.mean(diffs) * per) if diffs else float("nan")
 
 
-def add_daily_switchback(world: World, name: str, start_day: int, n_days: int, rng: np.random.Generator, *,
-                         use: str = "calibrate", block_days: tuple[int, int] = (2, 4)) -> None:
+def add_daily_switchback(
+    world: World, name: str, start_day: int, n_days: int, rng: np.random.Generator, *, use: str = "calibrate", block_days: tuple[int, int] = (2, 4)
+) -> None:
     """PPC switched on/off in blocks of whole days inside the *daily* world.
 
     The raw data are the daily world under do(ppc_spend = 0 on the off-days) with
@@ -307,25 +402,58 @@ def add_daily_switchback(world: World, name: str, start_day: int, n_days: int, r
     i, on = 0, 0
     while i < n_days:
         n = int(rng.integers(block_days[0], block_days[1] + 1))
-        state[i:i + n] = on
+        state[i : i + n] = on
         on = 1 - on
         i += n
     off_mask = np.zeros(world.n_periods, dtype=bool)
-    off_mask[start_day:start_day + n_days] = state == 0
-    realised = world.do({"ppc_spend": "off"}, mask=off_mask).iloc[start_day:start_day + n_days]
-    raw = pd.DataFrame({"timestamp": [str(d.date()) for d in realised.index], "ppc_on": state,
-                        "ppc_clicks": realised["ppc_clicks"].round(3).to_numpy(), "seo_clicks": realised["seo_clicks"].round(3).to_numpy()})
+    off_mask[start_day : start_day + n_days] = state == 0
+    realised = world.do({"ppc_spend": "off"}, mask=off_mask).iloc[start_day : start_day + n_days]
+    raw = pd.DataFrame(
+        {
+            "timestamp": [str(d.date()) for d in realised.index],
+            "ppc_on": state,
+            "ppc_clicks": realised["ppc_clicks"].round(3).to_numpy(),
+            "seo_clicks": realised["seo_clicks"].round(3).to_numpy(),
+        }
+    )
     truth = world.estimand("ppc_spend", "off", measured, start, end)
     file = f"{name}.csv"
     world.raw_files[file] = raw
-    world.experiments.append({"name": name, "design": "switchback", "treatment": "ppc_spend", "intervention": "off", "measured": measured,
-                              "start": start, "end": end, "data": file, "raw_periods_per_period": 1, "unit": "per_period", "use": use})
-    world.experiment_truth[name] = {"true": truth, "raw_estimate": switchback_raw_estimate(raw, measured, 1),
-                                    "note": "raw days: the daily world under do(ppc_spend = 0 on off-days); carry-over is real"}
+    world.experiments.append(
+        {
+            "name": name,
+            "design": "switchback",
+            "treatment": "ppc_spend",
+            "intervention": "off",
+            "measured": measured,
+            "start": start,
+            "end": end,
+            "data": file,
+            "raw_periods_per_period": 1,
+            "unit": "per_period",
+            "use": use,
+        }
+    )
+    world.experiment_truth[name] = {
+        "true": truth,
+        "raw_estimate": switchback_raw_estimate(raw, measured, 1),
+        "note": "raw days: the daily world under do(ppc_spend = 0 on off-days); carry-over is real",
+    }
 
 
-def add_geo_test(world: World, name: str, treatment: str, intervention: Any, start_week: int, n_weeks: int,
-                 rng: np.random.Generator, *, n_geos: int = N_GEOS, n_treated: int = 3, use: str = "calibrate") -> None:
+def add_geo_test(
+    world: World,
+    name: str,
+    treatment: str,
+    intervention: Any,
+    start_week: int,
+    n_weeks: int,
+    rng: np.random.Generator,
+    *,
+    n_geos: int = N_GEOS,
+    n_treated: int = 3,
+    use: str = "calibrate",
+) -> None:
     """A geo-lift test on a panel of geos that are scaled copies of the national world.
 
     Geo g has share s_g of every national series (and its own noise). Treated
@@ -343,7 +471,7 @@ def add_geo_test(world: World, name: str, treatment: str, intervention: Any, sta
     truth = world.estimand(treatment, intervention, ["sales"], start, end)
     rows = []
     for gi, geo in enumerate(geos):
-        base = (new if geo in treated else world.factual)
+        base = new if geo in treated else world.factual
         eps = np.zeros(world.n_periods)
         for t in range(1, world.n_periods):
             eps[t] = 0.5 * eps[t - 1] + rng.normal(0, 0.015)
@@ -354,20 +482,47 @@ def add_geo_test(world: World, name: str, treatment: str, intervention: Any, sta
     file = f"{name}.csv"
     world.raw_files[file] = pd.DataFrame(rows)
     iv = "off" if intervention == "off" else {intervention[0]: intervention[1]}
-    world.experiments.append({"name": name, "design": "geo_lift", "treatment": treatment, "intervention": iv, "measured": "sales",
-                              "start": start, "end": end, "data": file, "treated": treated,
-                              "geo_shares": {geos[i]: round(float(shares[i]), 6) for i in treated_idx}, "unit": "per_period", "use": use})
+    world.experiments.append(
+        {
+            "name": name,
+            "design": "geo_lift",
+            "treatment": treatment,
+            "intervention": iv,
+            "measured": "sales",
+            "start": start,
+            "end": end,
+            "data": file,
+            "treated": treated,
+            "geo_shares": {geos[i]: round(float(shares[i]), 6) for i in treated_idx},
+            "unit": "per_period",
+            "use": use,
+        }
+    )
     window = world.mask(start, end)
     treated_share = float(shares[treated_idx].sum())
     panel = world.raw_files[file]
     in_treated = panel["geo"].isin(treated).to_numpy() & np.tile(window, n_geos)
     panel_effect = (panel.loc[in_treated, "sales"].sum() - treated_share * world.factual["sales"].to_numpy()[window].sum()) / window.sum()
-    world.experiment_truth[name] = {"true": truth, "treated_share": treated_share, "panel_estimate": float(panel_effect / treated_share),
-                                    "note": "panel: geo g = s_g x national series x (1 + AR(1) noise); national effect = treated-geo effect / treated share"}
+    world.experiment_truth[name] = {
+        "true": truth,
+        "treated_share": treated_share,
+        "panel_estimate": float(panel_effect / treated_share),
+        "note": "panel: geo g = s_g x national series x (1 + AR(1) noise); national effect = treated-geo effect / treated share",
+    }
 
 
-def add_panel_geo_test(world: World, name: str, treatment: str, intervention: Any, start_week: int, n_weeks: int,
-                       rng: np.random.Generator, *, n_treated: int = 4, use: str = "calibrate") -> None:
+def add_panel_geo_test(
+    world: World,
+    name: str,
+    treatment: str,
+    intervention: Any,
+    start_week: int,
+    n_weeks: int,
+    rng: np.random.Generator,
+    *,
+    n_treated: int = 4,
+    use: str = "calibrate",
+) -> None:
     """A geo-lift test on the real geo worlds of the ``geo`` preset.
 
     The treated geos are re-simulated under the intervention (``set v`` becomes
@@ -380,21 +535,46 @@ def add_panel_geo_test(world: World, name: str, treatment: str, intervention: An
     treated_idx = np.sort(rng.choice(len(panel_geo.names), n_treated, replace=False))
     treated = [panel_geo.names[i] for i in treated_idx]
     new = panel_geo.do({treatment: intervention}, treated, start, end)
-    frames = [pd.DataFrame({"date": [str(d.date()) for d in world.dates], "geo": g, "sales": new[g]["sales"].round(3).to_numpy(),
-                            treatment: new[g][treatment].round(3).to_numpy()}) for g in panel_geo.names]
+    frames = [
+        pd.DataFrame(
+            {
+                "date": [str(d.date()) for d in world.dates],
+                "geo": g,
+                "sales": new[g]["sales"].round(3).to_numpy(),
+                treatment: new[g][treatment].round(3).to_numpy(),
+            }
+        )
+        for g in panel_geo.names
+    ]
     file = f"{name}.csv"
     world.raw_files[file] = pd.concat(frames, ignore_index=True)
     truth = world.estimand(treatment, intervention, ["sales"], start, end)
     treated_effect = panel_geo.treated_effect({treatment: intervention}, treated, ["sales"], start, end)
     share = panel_geo.share(treated)
     iv = "off" if intervention == "off" else {intervention[0]: intervention[1]}
-    world.experiments.append({"name": name, "design": "geo_lift", "treatment": treatment, "intervention": iv, "measured": "sales",
-                              "start": start, "end": end, "data": file, "treated": treated,
-                              "geo_shares": {g: round(float(panel_geo.shares[i]), 8) for g, i in zip(treated, treated_idx)},
-                              "unit": "per_period", "use": use})
-    world.experiment_truth[name] = {"true": truth, "treated_share": share, "treated_effect": treated_effect,
-                                    "scaled_treated_effect": treated_effect / share,
-                                    "note": "national effect = treated-geo effect / treated share (exact: geos are homogeneous scaled copies)"}
+    world.experiments.append(
+        {
+            "name": name,
+            "design": "geo_lift",
+            "treatment": treatment,
+            "intervention": iv,
+            "measured": "sales",
+            "start": start,
+            "end": end,
+            "data": file,
+            "treated": treated,
+            "geo_shares": {g: round(float(panel_geo.shares[i]), 8) for g, i in zip(treated, treated_idx)},
+            "unit": "per_period",
+            "use": use,
+        }
+    )
+    world.experiment_truth[name] = {
+        "true": truth,
+        "treated_share": share,
+        "treated_effect": treated_effect,
+        "scaled_treated_effect": treated_effect / share,
+        "note": "national effect = treated-geo effect / treated share (exact: geos are homogeneous scaled copies)",
+    }
 
 
 def _with_standard_experiments(world: World, seed: int) -> World:

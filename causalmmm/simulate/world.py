@@ -99,15 +99,13 @@ class Mechanism:
         return y
 
 
-
-
 class Params(dict):
     """The world's true parameters (node → intercept, noise sd, terms ...), a plain dict.
 
     Calling it returns itself, so ``world.params`` and the older ``world.params()`` both work.
     """
 
-    def __call__(self) -> "Params":
+    def __call__(self) -> Params:
         return self
 
 
@@ -123,9 +121,19 @@ def _apply(x: np.ndarray, iv: Intervention, mask: np.ndarray) -> np.ndarray:
 class World:
     """A simulated world: exogenous series, mechanisms, stored noise, factual values."""
 
-    def __init__(self, name: str, dates: pd.DatetimeIndex, exogenous: Mapping[str, np.ndarray], mechanisms: Sequence[Mechanism],
-                 noise: Mapping[str, np.ndarray], graph: CausalGraph, seed: int, preset: str,
-                 experiments: list[dict[str, Any]] | None = None, raw_files: dict[str, pd.DataFrame] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        dates: pd.DatetimeIndex,
+        exogenous: Mapping[str, np.ndarray],
+        mechanisms: Sequence[Mechanism],
+        noise: Mapping[str, np.ndarray],
+        graph: CausalGraph,
+        seed: int,
+        preset: str,
+        experiments: list[dict[str, Any]] | None = None,
+        raw_files: dict[str, pd.DataFrame] | None = None,
+    ) -> None:
         self.name, self.dates, self.seed, self.preset = name, dates, seed, preset
         self.exogenous = {k: np.asarray(v, dtype=float) for k, v in exogenous.items()}
         self.mechanisms = {m.node: m for m in mechanisms}
@@ -168,8 +176,15 @@ class World:
             y = y * (np.maximum(parents[p], 1e-9) / ref) ** elasticity
         return y + self.noise[m.node]
 
-    def do(self, interventions: Mapping[str, Intervention | str], start: str | None = None, end: str | None = None,
-           paths: Iterable[Sequence[str]] | None = None, *, mask: np.ndarray | None = None) -> pd.DataFrame:
+    def do(
+        self,
+        interventions: Mapping[str, Intervention | tuple[str, float] | str],
+        start: str | None = None,
+        end: str | None = None,
+        paths: Iterable[Sequence[str]] | None = None,
+        *,
+        mask: np.ndarray | None = None,
+    ) -> pd.DataFrame:
         """Every node (latent ones too) under the interventions in [start, end], with the same noise.
 
         Abduction is trivial here: the world owns its noise, so the counterfactual
@@ -221,10 +236,14 @@ class World:
             for p in self.causal_paths(c, outcome):
                 pe = y0 - self.do({c: "off"}, start, end, paths=[p])[outcome].to_numpy()[mask].sum()
                 paths.append({"path": list(p), "contribution": float(pe), "roas": float(pe / spend)})
-            entry: dict[str, Any] = {"spend": float(spend), "contribution": float(contrib), "roas": float(contrib / spend),
-                                     "mroas": float(mroas), "paths": paths,
-                                     "mediator_changes": {n: float(fact[n].to_numpy()[mask].sum() - off[n].to_numpy()[mask].sum())
-                                                          for n in self.mechanisms if n != outcome}}
+            entry: dict[str, Any] = {
+                "spend": float(spend),
+                "contribution": float(contrib),
+                "roas": float(contrib / spend),
+                "mroas": float(mroas),
+                "paths": paths,
+                "mediator_changes": {n: float(fact[n].to_numpy()[mask].sum() - off[n].to_numpy()[mask].sum()) for n in self.mechanisms if n != outcome},
+            }
             if c == "ppc_spend" and {"ppc_clicks", "seo_clicks"} <= set(self.mechanisms):
                 d_ppc = entry["mediator_changes"]["ppc_clicks"]
                 d_seo = entry["mediator_changes"]["seo_clicks"]
@@ -232,8 +251,7 @@ class World:
             out[c] = entry
         return out
 
-    def estimand(self, treatment: str, intervention: Intervention | str, measured: Sequence[str], start: str, end: str,
-                 unit: str = "per_period") -> float:
+    def estimand(self, treatment: str, intervention: Intervention | str, measured: Sequence[str], start: str, end: str, unit: str = "per_period") -> float:
         """True value of an experiment's estimand (intervened − factual, measured nodes summed)."""
         mask = self.mask(start, end)
         new = self.do({treatment: intervention}, start, end)
@@ -246,8 +264,13 @@ class World:
         beta, adstock kind/params/l_max, saturation kind/params, lag and reference level."""
         out = Params()
         for n, m in self.mechanisms.items():
-            out[n] = {"intercept": m.intercept, "noise_sd": m.noise_sd, "season_amplitude": m.season_amplitude,
-                      "multiplier": list(m.multiplier) if m.multiplier else None, "terms": [t.describe() for t in m.terms]}
+            out[n] = {
+                "intercept": m.intercept,
+                "noise_sd": m.noise_sd,
+                "season_amplitude": m.season_amplitude,
+                "multiplier": list(m.multiplier) if m.multiplier else None,
+                "terms": [t.describe() for t in m.terms],
+            }
             if m.trend or m.fourier:  # only when used, so the older presets' truth.json is unchanged
                 out[n].update(trend=m.trend, fourier=[list(f) for f in m.fourier], season_period=m.season_period)
         return out
@@ -262,8 +285,11 @@ class World:
 
     def truth(self) -> dict[str, Any]:
         return {
-            "preset": self.preset, "seed": self.seed, "outcome": self.graph.outcome,
-            "start": str(self.dates[0].date()), "end": str(self.dates[-1].date()),
+            "preset": self.preset,
+            "seed": self.seed,
+            "outcome": self.graph.outcome,
+            "start": str(self.dates[0].date()),
+            "end": str(self.dates[-1].date()),
             "effects": self.true_effects(outcome=self.graph.outcome),
             "params": self.params,
             "experiments": self.experiment_truth,

@@ -10,6 +10,7 @@ from causalmmm.transforms.registry import ADSTOCK_PARAMS, NONE, family
 
 __all__ = ["ADSTOCK_PARAMS", "adstock", "adstock_weights", "lag_matrix", "shift"]
 
+
 def adstock_weights(kind: str, params: Mapping[str, Any], l_max: int, xp: Any) -> Any:
     """Normalised carry-over weights ``w[..., l]`` for lags ``l = 0..l_max-1`` of a registered family
     (formulas in :mod:`causalmmm.transforms.registry`)."""
@@ -31,7 +32,7 @@ def lag_matrix(x: np.ndarray, l_max: int) -> np.ndarray:
     """``M[..., t, l] = x[..., t - l]`` (0 before the start), so that adstock is ``M @ w``."""
     T = x.shape[-1]
     padded = np.concatenate([np.zeros(x.shape[:-1] + (l_max - 1,)), x], axis=-1)
-    return np.stack([padded[..., l_max - 1 - lag: l_max - 1 - lag + T] for lag in range(l_max)], axis=-1)
+    return np.stack([padded[..., l_max - 1 - lag : l_max - 1 - lag + T] for lag in range(l_max)], axis=-1)
 
 
 def _constant(x: Any) -> np.ndarray | None:

@@ -70,28 +70,53 @@ def _michaelis_menten(x: Any, p: Mapping[str, Any], xp: Any) -> Any:
     return x / (_param(p["lam"], xp) + x)
 
 
-ADSTOCK_FAMILIES: dict[str, TransformFamily] = {f.name: f for f in (
-    TransformFamily("adstock", "geometric", ("alpha",), {"alpha": ("Beta", {"alpha": 1.5, "beta": 2.5})},
-                    "w_l ∝ alpha^l", _geometric),
-    TransformFamily("adstock", "delayed", ("alpha", "theta"),
-                    {"alpha": ("Beta", {"alpha": 1.5, "beta": 2.5}), "theta": ("HalfNormal", {"sigma": 2.0})},
-                    "w_l ∝ alpha^((l - theta)^2), peak at lag theta", _delayed),
-    TransformFamily("adstock", "weibull", ("shape", "scale"),
-                    {"shape": ("Gamma", {"alpha": 2.0, "beta": 1.0}), "scale": ("Gamma", {"alpha": 2.0, "beta": 0.5})},
-                    "w_l ∝ Weibull pdf at l + 1 (shape, scale in periods)", _weibull),
-)}
+ADSTOCK_FAMILIES: dict[str, TransformFamily] = {
+    f.name: f
+    for f in (
+        TransformFamily("adstock", "geometric", ("alpha",), {"alpha": ("Beta", {"alpha": 1.5, "beta": 2.5})}, "w_l ∝ alpha^l", _geometric),
+        TransformFamily(
+            "adstock",
+            "delayed",
+            ("alpha", "theta"),
+            {"alpha": ("Beta", {"alpha": 1.5, "beta": 2.5}), "theta": ("HalfNormal", {"sigma": 2.0})},
+            "w_l ∝ alpha^((l - theta)^2), peak at lag theta",
+            _delayed,
+        ),
+        TransformFamily(
+            "adstock",
+            "weibull",
+            ("shape", "scale"),
+            {"shape": ("Gamma", {"alpha": 2.0, "beta": 1.0}), "scale": ("Gamma", {"alpha": 2.0, "beta": 0.5})},
+            "w_l ∝ Weibull pdf at l + 1 (shape, scale in periods)",
+            _weibull,
+        ),
+    )
+}
 
 #: Saturation input is adstocked spend divided by its mean: about 1 when the channel is active.
-SATURATION_FAMILIES: dict[str, TransformFamily] = {f.name: f for f in (
-    TransformFamily("saturation", "hill", ("k", "s"),
-                    {"k": ("Gamma", {"alpha": 3.0, "beta": 3.0}), "s": ("Gamma", {"alpha": 9.0, "beta": 6.0})},
-                    "x^s / (x^s + k^s), half-saturation at k", _hill),
-    TransformFamily("saturation", "logistic", ("lam",), {"lam": ("Gamma", {"alpha": 3.0, "beta": 1.5})},
-                    "(1 - e^(-lam x)) / (1 + e^(-lam x))", _logistic),
-    # lam is the half-saturation point here (not a rate as in logistic): its own prior, mean 1 = mean spend
-    TransformFamily("saturation", "michaelis_menten", ("lam",), {"lam": ("Gamma", {"alpha": 2.0, "beta": 2.0})},
-                    "x / (lam + x), half-saturation at lam (the edge coefficient plays the maximum)", _michaelis_menten),
-)}
+SATURATION_FAMILIES: dict[str, TransformFamily] = {
+    f.name: f
+    for f in (
+        TransformFamily(
+            "saturation",
+            "hill",
+            ("k", "s"),
+            {"k": ("Gamma", {"alpha": 3.0, "beta": 3.0}), "s": ("Gamma", {"alpha": 9.0, "beta": 6.0})},
+            "x^s / (x^s + k^s), half-saturation at k",
+            _hill,
+        ),
+        TransformFamily("saturation", "logistic", ("lam",), {"lam": ("Gamma", {"alpha": 3.0, "beta": 1.5})}, "(1 - e^(-lam x)) / (1 + e^(-lam x))", _logistic),
+        # lam is the half-saturation point here (not a rate as in logistic): its own prior, mean 1 = mean spend
+        TransformFamily(
+            "saturation",
+            "michaelis_menten",
+            ("lam",),
+            {"lam": ("Gamma", {"alpha": 2.0, "beta": 2.0})},
+            "x / (lam + x), half-saturation at lam (the edge coefficient plays the maximum)",
+            _michaelis_menten,
+        ),
+    )
+}
 
 NONE = "none"
 ADSTOCKS: tuple[str, ...] = tuple(ADSTOCK_FAMILIES) + (NONE,)

@@ -107,19 +107,30 @@ class ConflictRow:
         return {"mean": self.loo_mean, "sd": self.loo_sd}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "measured": self.measured, "se": self.se, "predicted_loo": self.predicted_loo,
-                "z_loo": self.z_loo, "k_hat": self.k_hat, "implied": {"mean": self.implied_mean, "sd": self.implied_sd},
-                "z_in_sample": self.z_in_sample, "conflict": self.conflict, "method": self.method, "note": self.note}
+        return {
+            "name": self.name,
+            "measured": self.measured,
+            "se": self.se,
+            "predicted_loo": self.predicted_loo,
+            "z_loo": self.z_loo,
+            "k_hat": self.k_hat,
+            "implied": {"mean": self.implied_mean, "sd": self.implied_sd},
+            "z_in_sample": self.z_in_sample,
+            "conflict": self.conflict,
+            "method": self.method,
+            "note": self.note,
+        }
 
     def warning(self) -> ModelWarning:
-        parts = [f"calibrating experiment {self.name!r} measured {num(self.measured)} ± {num(self.se)}, "
-                 f"but the model without it predicts {num(self.loo_mean)} ± {num(self.loo_sd)} "
-                 f"(z = {signed(self.z_loo, 2)}, PSIS-LOO k̂ = {num(self.k_hat, 2)})",
-                 f"the calibrated fit implies {num(self.implied_mean)} ± {num(self.implied_sd)} (z = {signed(self.z_in_sample, 2)})"]
+        parts = [
+            f"calibrating experiment {self.name!r} measured {num(self.measured)} ± {num(self.se)}, "
+            f"but the model without it predicts {num(self.loo_mean)} ± {num(self.loo_sd)} "
+            f"(z = {signed(self.z_loo, 2)}, PSIS-LOO k̂ = {num(self.k_hat, 2)})",
+            f"the calibrated fit implies {num(self.implied_mean)} ± {num(self.implied_sd)} (z = {signed(self.z_in_sample, 2)})",
+        ]
         if not self.reliable:
             parts.append("the leave-one-out approximation is unreliable here, so the in-sample z decides")
-        return ModelWarning(code="experiment_conflict", where=self.name, message="; ".join(parts), fix=LIKELY_CAUSES,
-                            severity="high")
+        return ModelWarning(code="experiment_conflict", where=self.name, message="; ".join(parts), fix=LIKELY_CAUSES, severity="high")
 
 
 @dataclass
@@ -138,25 +149,33 @@ class ConflictReport:
         return [r.warning() for r in self.conflicts]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"experiments": [r.to_dict() for r in self.rows], "skipped": self.skipped,
-                "thresholds": {"z_loo": Z_LOO_THRESHOLD, "z_in_sample": Z_IN_SAMPLE_THRESHOLD, "k_hat": K_HAT_MAX},
-                "n_conflicts": len(self.conflicts)}
+        return {
+            "experiments": [r.to_dict() for r in self.rows],
+            "skipped": self.skipped,
+            "thresholds": {"z_loo": Z_LOO_THRESHOLD, "z_in_sample": Z_IN_SAMPLE_THRESHOLD, "k_hat": K_HAT_MAX},
+            "n_conflicts": len(self.conflicts),
+        }
 
     def to_text(self) -> str:
-        lines = ["experiment conflicts (PSIS leave-one-out: the model without each calibrating experiment, predicting it)",
-                 f"{'experiment':<28} {'measured ± se':>22} {'without it ± sd':>22} {'z_loo':>7} {'k̂':>5} {'z_in':>7}  verdict"]
+        lines = [
+            "experiment conflicts (PSIS leave-one-out: the model without each calibrating experiment, predicting it)",
+            f"{'experiment':<28} {'measured ± se':>22} {'without it ± sd':>22} {'z_loo':>7} {'k̂':>5} {'z_in':>7}  verdict",
+        ]
         for r in self.rows:
             verdict = "CONFLICT" if r.conflict else "ok"
             if r.note:
                 verdict += f" ({r.note})"
-            lines.append(f"{r.name:<28} {num(r.measured) + ' ± ' + num(r.se):>22} {num(r.loo_mean) + ' ± ' + num(r.loo_sd):>22} "
-                         f"{signed(r.z_loo, 2):>7} {num(r.k_hat, 2):>5} {signed(r.z_in_sample, 2):>7}  {verdict}")
+            lines.append(
+                f"{r.name:<28} {num(r.measured) + ' ± ' + num(r.se):>22} {num(r.loo_mean) + ' ± ' + num(r.loo_sd):>22} "
+                f"{signed(r.z_loo, 2):>7} {num(r.k_hat, 2):>5} {signed(r.z_in_sample, 2):>7}  {verdict}"
+            )
         lines += [f"skipped: {s}" for s in self.skipped]
         return "\n".join(lines)
 
 
 def _log_likelihood(e: Experiment, implied: np.ndarray) -> np.ndarray:
     """log p(estimate | implied, se) of the calibration term, per draw."""
+    assert e.estimate is not None and e.se is not None  # only experiments with a result are checked
     if e.likelihood == "student_t":
         return stats.t.logpdf(float(e.estimate), df=STUDENT_T_NU, loc=implied, scale=float(e.se))
     return stats.norm.logpdf(float(e.estimate), loc=implied, scale=float(e.se))
@@ -176,6 +195,7 @@ def _psis_weights(log_ratios: np.ndarray) -> tuple[np.ndarray, float]:
 
 def conflict_row(e: Experiment, implied: np.ndarray) -> ConflictRow:
     """The conflict check for one calibrating experiment from its implied-contrast draws (finite, 1-D)."""
+    assert e.estimate is not None and e.se is not None  # only experiments with a result are checked
     measured, se = float(e.estimate), float(e.se)
     w, k_hat = _psis_weights(-_log_likelihood(e, implied))
     loo_mean = float(np.sum(w * implied))
@@ -184,11 +204,21 @@ def conflict_row(e: Experiment, implied: np.ndarray) -> ConflictRow:
     implied_mean, implied_sd = float(implied.mean()), float(implied.std())
     z_in = (measured - implied_mean) / math.sqrt(se**2 + implied_sd**2)
     reliable = k_hat <= K_HAT_MAX
-    note = None if reliable else (f"k̂ = {num(k_hat, 2)} > {K_HAT_MAX}: the approximation is unreliable; "
-                                  "run `causalmmm validate --loo` for exact refits")
-    return ConflictRow(name=e.name, measured=measured, se=se, loo_mean=loo_mean, loo_sd=loo_sd, z_loo=float(z_loo), k_hat=k_hat,
-                       implied_mean=implied_mean, implied_sd=implied_sd, z_in_sample=float(z_in),
-                       method=METHOD_PSIS if reliable else METHOD_UNRELIABLE, note=note)
+    note = None if reliable else (f"k̂ = {num(k_hat, 2)} > {K_HAT_MAX}: the approximation is unreliable; run `causalmmm validate --loo` for exact refits")
+    return ConflictRow(
+        name=e.name,
+        measured=measured,
+        se=se,
+        loo_mean=loo_mean,
+        loo_sd=loo_sd,
+        z_loo=float(z_loo),
+        k_hat=k_hat,
+        implied_mean=implied_mean,
+        implied_sd=implied_sd,
+        z_in_sample=float(z_in),
+        method=METHOD_PSIS if reliable else METHOD_UNRELIABLE,
+        note=note,
+    )
 
 
 def experiment_conflicts(draws: Mapping[str, np.ndarray], experiments: Sequence[Experiment]) -> ConflictReport:

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
-from causalmmm.model.calibration import check_calibratable, contrast
 from causalmmm.experiments.schema import Experiment
 from causalmmm.fmt import interval, num
+from causalmmm.model.calibration import check_calibratable, contrast
 from causalmmm.model_warnings import ranked, to_dicts
 from causalmmm.query.do import PosteriorSCM, Summary
 
@@ -59,9 +59,17 @@ class ExperimentCheck:
         return abs(self.z) < Z_THRESHOLD
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "use": self.use, "calibrated": self.calibrated, "measured": self.measured,
-                "measured_se": self.measured_se, "predicted": self.predicted.to_dict(), "predicted_sd": self.predicted_sd,
-                "z": self.z, "consistent": self.consistent}
+        return {
+            "name": self.name,
+            "use": self.use,
+            "calibrated": self.calibrated,
+            "measured": self.measured,
+            "measured_se": self.measured_se,
+            "predicted": self.predicted.to_dict(),
+            "predicted_sd": self.predicted_sd,
+            "z": self.z,
+            "consistent": self.consistent,
+        }
 
 
 @dataclass
@@ -70,9 +78,9 @@ class ValidationReport:
 
     checks: list[ExperimentCheck]
     skipped: list[str]
-    loo: "LooResult | None" = None
-    holdout: "HoldoutResult | None" = None
-    diagnostics: "Diagnostics | None" = None
+    loo: LooResult | None = None
+    holdout: HoldoutResult | None = None
+    diagnostics: Diagnostics | None = None
     conflicts: Any = None  # ConflictReport: the calibrating experiments against the model without them
     refutations: Any = None  # RefutationReport (validate --refute)
     warnings: list = field(default_factory=list)  # ModelWarning items: what to distrust, most severe first
@@ -82,8 +90,10 @@ class ValidationReport:
         out: dict[str, Any] = {
             "experiments": [c.to_dict() for c in self.checks],
             "summary": {
-                "n": len(self.checks), "n_consistent": sum(c.consistent for c in self.checks),
-                "n_holdout": len(holdouts), "n_holdout_consistent": sum(c.consistent for c in holdouts),
+                "n": len(self.checks),
+                "n_consistent": sum(c.consistent for c in self.checks),
+                "n_holdout": len(holdouts),
+                "n_holdout_consistent": sum(c.consistent for c in holdouts),
                 "mean_abs_z_holdout": float(np.mean([abs(c.z) for c in holdouts])) if holdouts else None,
             },
             "skipped": self.skipped,
@@ -100,11 +110,15 @@ class ValidationReport:
         for c in self.checks:
             label = "calibrating" if c.calibrated else c.use
             p = c.predicted
-            lines.append(f"{c.name:<29} {label:<12} {num(c.measured):>10} ± {num(c.measured_se):<9} {num(p.mean):>10} {interval(p.hdi_low, p.hdi_high):<24}"
-                         f"  {c.z:+6.2f}  {'consistent' if c.consistent else 'INCONSISTENT'}")
+            lines.append(
+                f"{c.name:<29} {label:<12} {num(c.measured):>10} ± {num(c.measured_se):<9} {num(p.mean):>10} {interval(p.hdi_low, p.hdi_high):<24}"
+                f"  {c.z:+6.2f}  {'consistent' if c.consistent else 'INCONSISTENT'}"
+            )
         s = self.to_dict()["summary"]
-        lines.append(f"{s['n_consistent']}/{s['n']} consistent; holdouts {s['n_holdout_consistent']}/{s['n_holdout']} "
-                     "(agreement with calibrating experiments is expected and proves little)")
+        lines.append(
+            f"{s['n_consistent']}/{s['n']} consistent; holdouts {s['n_holdout_consistent']}/{s['n_holdout']} "
+            "(agreement with calibrating experiments is expected and proves little)"
+        )
         lines += [f"skipped: {m}" for m in self.skipped]
         for part in (self.conflicts, self.loo, self.holdout, self.diagnostics, self.refutations):
             if part is not None:
@@ -131,12 +145,23 @@ def validate_experiments(scm: PosteriorSCM, experiments: Sequence[Experiment], c
         if not e.has_result:
             skipped.append(f"{e.name}: no estimate yet (analyse its raw data first)")
             continue
+        assert e.estimate is not None and e.se is not None  # has_result
         draws, dropped = finite_draws(predict_experiment(scm, e))
         if draws.size == 0:
             skipped.append(f"{e.name}: the model's prediction is not finite in any draw (check the fit's diagnostics)")
             continue
         if dropped:
             skipped.append(f"{e.name}: {dropped} non-finite predicted draws ignored")
-        checks.append(ExperimentCheck(e.name, e.use, e.name in cal, float(e.estimate), float(e.se), Summary.of(draws),
-                                      float(draws.std()), z_score(float(e.estimate), float(e.se), draws)))
+        checks.append(
+            ExperimentCheck(
+                e.name,
+                e.use,
+                e.name in cal,
+                float(e.estimate),
+                float(e.se),
+                Summary.of(draws),
+                float(draws.std()),
+                z_score(float(e.estimate), float(e.se), draws),
+            )
+        )
     return ValidationReport(checks, skipped)

@@ -69,13 +69,21 @@ class NodeHoldout:
 
     def metrics(self) -> dict[str, Any]:
         y, yhat = self.actual[self.test], self.mean[self.test]
-        base = {k: {"mae": mae(y, f), "mape": mape(y, f)}
-                for k, f in naive_forecasts(self.actual[: self.n_train], len(y), self.freq).items()}
+        forecasts = naive_forecasts(self.actual[: self.n_train], len(y), self.freq)
+        base_mae = {k: mae(y, f) for k, f in forecasts.items()}
+        base = {k: {"mae": base_mae[k], "mape": mape(y, f)} for k, f in forecasts.items()}
         model_mae = mae(y, yhat)
-        best = min(base, key=lambda k: base[k]["mae"])
+        best = min(base_mae, key=base_mae.__getitem__)
         cover = float(np.mean((y >= self.low[self.test]) & (y <= self.high[self.test])))
-        return {"node": self.node, "mae": model_mae, "mape": mape(y, yhat), "baselines": base, "best_baseline": best,
-                "beats_naive": bool(model_mae < min(b["mae"] for b in base.values())), "coverage": cover}
+        return {
+            "node": self.node,
+            "mae": model_mae,
+            "mape": mape(y, yhat),
+            "baselines": base,
+            "best_baseline": best,
+            "beats_naive": bool(model_mae < min(base_mae.values())),
+            "coverage": cover,
+        }
 
 
 @dataclass
@@ -94,20 +102,31 @@ class HoldoutResult:
 
     def to_dict(self) -> dict[str, Any]:
         rows = [n.metrics() for n in self.nodes]
-        return {"n_periods": self.n_holdout, "start": str(self.dates[self.n_train].date()), "end": str(self.dates[-1].date()),
-                "prediction": PREDICTION, "interval_prob": PPC_PROB, "nodes": rows,
-                "summary": {"n_nodes": len(rows), "n_beats_naive": sum(r["beats_naive"] for r in rows)},
-                "skipped": self.skipped, "dropped_experiments": self.dropped_experiments}
+        return {
+            "n_periods": self.n_holdout,
+            "start": str(self.dates[self.n_train].date()),
+            "end": str(self.dates[-1].date()),
+            "prediction": PREDICTION,
+            "interval_prob": PPC_PROB,
+            "nodes": rows,
+            "summary": {"n_nodes": len(rows), "n_beats_naive": sum(r["beats_naive"] for r in rows)},
+            "skipped": self.skipped,
+            "dropped_experiments": self.dropped_experiments,
+        }
 
     def to_text(self) -> str:
         d = self.to_dict()
-        lines = [f"time hold-out: last {d['n_periods']} periods ({d['start']}..{d['end']}), {PREDICTION}",
-                 "node              model MAE   MAPE    best naive              naive MAE   verdict"]
+        lines = [
+            f"time hold-out: last {d['n_periods']} periods ({d['start']}..{d['end']}), {PREDICTION}",
+            "node              model MAE   MAPE    best naive              naive MAE   verdict",
+        ]
         for r in d["nodes"]:
             b = r["baselines"][r["best_baseline"]]
             mape = "-" if r["mape"] is None else pct(r["mape"])
-            lines.append(f"{r['node']:<17} {num(r['mae']):>9}  {mape:>6}   {r['best_baseline']:<22} {num(b['mae']):>9}   "
-                         f"{'beats naive' if r['beats_naive'] else 'DOES NOT beat naive'}")
+            lines.append(
+                f"{r['node']:<17} {num(r['mae']):>9}  {mape:>6}   {r['best_baseline']:<22} {num(b['mae']):>9}   "
+                f"{'beats naive' if r['beats_naive'] else 'DOES NOT beat naive'}"
+            )
         s = d["summary"]
         lines.append(f"{s['n_beats_naive']}/{s['n_nodes']} nodes beat the naive baselines")
         lines += [f"skipped: {m}" for m in self.skipped]
@@ -119,8 +138,11 @@ class HoldoutResult:
 def split_data(data: Dataset, n_holdout: int) -> Dataset:
     """The training part of ``data`` (all but the last ``n_holdout`` periods)."""
     if not 1 <= n_holdout <= data.n_periods - 10:
-        raise DataError(f"--holdout-periods {n_holdout} leaves {data.n_periods - n_holdout} of {data.n_periods} periods for training",
-                        where=data.source, hint="hold out at least 1 period and keep at least 10 for training")
+        raise DataError(
+            f"--holdout-periods {n_holdout} leaves {data.n_periods - n_holdout} of {data.n_periods} periods for training",
+            where=data.source,
+            hint="hold out at least 1 period and keep at least 10 for training",
+        )
     return Dataset(data.frame.iloc[: data.n_periods - n_holdout].copy(), data.freq, data.source, data.warnings)
 
 
@@ -155,8 +177,9 @@ def predict_holdout(spec: ModelSpec, draws: Mapping[str, np.ndarray], data: Data
     return HoldoutResult(data.dates, n_train, nodes, skipped, [])
 
 
-def time_holdout(spec: ModelSpec, data: Dataset, config: Any, n_holdout: int, experiments: Sequence[Any] = (),
-                 progress: Callable[[str], None] | None = None) -> HoldoutResult:
+def time_holdout(
+    spec: ModelSpec, data: Dataset, config: Any, n_holdout: int, experiments: Sequence[Any] = (), progress: Callable[[str], None] | None = None
+) -> HoldoutResult:
     """Refit on all but the last ``n_holdout`` periods and predict them (calibrating experiments inside the training span are kept)."""
     from causalmmm.model.fit import fit_model
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
@@ -47,9 +47,17 @@ class LooCheck:
         return self.z is not None and abs(self.z) < Z_THRESHOLD
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "measured": self.measured, "measured_se": self.measured_se,
-                "predicted": self.predicted.to_dict() if self.predicted is not None else None, "predicted_sd": self.predicted_sd,
-                "z": self.z, "consistent": self.consistent, "in_sample_z": self.in_sample_z, "note": self.note}
+        return {
+            "name": self.name,
+            "measured": self.measured,
+            "measured_se": self.measured_se,
+            "predicted": self.predicted.to_dict() if self.predicted is not None else None,
+            "predicted_sd": self.predicted_sd,
+            "z": self.z,
+            "consistent": self.consistent,
+            "in_sample_z": self.in_sample_z,
+            "note": self.note,
+        }
 
 
 @dataclass
@@ -59,20 +67,23 @@ class LooResult:
     checks: list[LooCheck]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"experiments": [c.to_dict() for c in self.checks],
-                "summary": {"n": len(self.checks), "n_consistent": sum(c.consistent for c in self.checks)}}
+        return {"experiments": [c.to_dict() for c in self.checks], "summary": {"n": len(self.checks), "n_consistent": sum(c.consistent for c in self.checks)}}
 
     def to_text(self) -> str:
-        lines = ["leave-one-experiment-out (refit without the experiment, then predict it)",
-                 "experiment                     measured ± se          predicted [94% HDI]                 z   in-sample z  verdict"]
+        lines = [
+            "leave-one-experiment-out (refit without the experiment, then predict it)",
+            "experiment                     measured ± se          predicted [94% HDI]                 z   in-sample z  verdict",
+        ]
         for c in self.checks:
             p = c.predicted
             ins = "-" if c.in_sample_z is None else f"{c.in_sample_z:+.2f}"
             if p is None or c.z is None:
                 lines.append(f"{c.name:<29} {num(c.measured):>10} ± {num(c.measured_se):<9} no prediction: {c.note}")
                 continue
-            lines.append(f"{c.name:<29} {num(c.measured):>10} ± {num(c.measured_se):<9} {num(p.mean):>10} {interval(p.hdi_low, p.hdi_high):<24}"
-                         f"  {c.z:+6.2f}  {ins:>10}  {'consistent' if c.consistent else 'INCONSISTENT'}")
+            lines.append(
+                f"{c.name:<29} {num(c.measured):>10} ± {num(c.measured_se):<9} {num(p.mean):>10} {interval(p.hdi_low, p.hdi_high):<24}"
+                f"  {c.z:+6.2f}  {ins:>10}  {'consistent' if c.consistent else 'INCONSISTENT'}"
+            )
         s = self.to_dict()["summary"]
         lines.append(f"{s['n_consistent']}/{s['n']} calibrating experiments consistent when left out")
         return "\n".join(lines)
@@ -99,8 +110,9 @@ def _patient_compile_lock(seconds: int = 3600) -> Iterator[None]:
             os.environ["PYTENSOR_FLAGS"] = old
 
 
-def refit_and_predict(spec: ModelSpec, data: Dataset, config: Any, others: Sequence[Experiment], target: Experiment,
-                      spend_nodes: tuple[str, ...]) -> np.ndarray:
+def refit_and_predict(
+    spec: ModelSpec, data: Dataset, config: Any, others: Sequence[Experiment], target: Experiment, spend_nodes: tuple[str, ...]
+) -> np.ndarray:
     """Fit with ``others`` only and return the draws of ``target``'s estimand (a top-level function: it runs in worker processes)."""
     from causalmmm.model.fit import fit_model
 
@@ -108,9 +120,17 @@ def refit_and_predict(spec: ModelSpec, data: Dataset, config: Any, others: Seque
     return predict_experiment(PosteriorSCM(spec, data, fit.posterior_draws(), spend_nodes), target).copy()
 
 
-def leave_one_out(spec: ModelSpec, data: Dataset, config: Any, experiments: Sequence[Experiment], *,
-                  spend_nodes: tuple[str, ...] = (), jobs: int = 1, progress: Progress | None = None,
-                  in_sample: dict[str, float] | None = None) -> LooResult:
+def leave_one_out(
+    spec: ModelSpec,
+    data: Dataset,
+    config: Any,
+    experiments: Sequence[Experiment],
+    *,
+    spend_nodes: tuple[str, ...] = (),
+    jobs: int = 1,
+    progress: Progress | None = None,
+    in_sample: dict[str, float] | None = None,
+) -> LooResult:
     """For each ``use: calibrate`` experiment with a result, refit without it and predict it.
 
     ``jobs > 1`` runs the refits in that many processes (each refit samples with ``config``;
@@ -118,8 +138,9 @@ def leave_one_out(spec: ModelSpec, data: Dataset, config: Any, experiments: Sequ
     """
     targets = [e for e in experiments if e.use == "calibrate" and e.has_result]
     if not targets:
-        raise ExperimentError("no calibrating experiment with a result to leave out",
-                              hint="leave-one-experiment-out needs experiments with use: calibrate and an estimate")
+        raise ExperimentError(
+            "no calibrating experiment with a result to leave out", hint="leave-one-experiment-out needs experiments with use: calibrate and an estimate"
+        )
     tasks = {e.name: (spec, data, config, [o for o in experiments if o.name != e.name], e, spend_nodes) for e in targets}
     draws: dict[str, np.ndarray] = {}
     if jobs <= 1:
@@ -137,13 +158,23 @@ def leave_one_out(spec: ModelSpec, data: Dataset, config: Any, experiments: Sequ
                     progress(i + 1, len(targets), futures[fut])
     checks = []
     for e in targets:
+        assert e.estimate is not None and e.se is not None  # targets all have a result
         d, dropped = finite_draws(draws[e.name])
         ins = (in_sample or {}).get(e.name)
         if d.size == 0:
-            checks.append(LooCheck(e.name, float(e.estimate), float(e.se), None, None, None, ins,
-                                   "the refit gave no finite prediction (diverged); check it with a full NUTS fit"))
+            checks.append(
+                LooCheck(
+                    e.name,
+                    float(e.estimate),
+                    float(e.se),
+                    None,
+                    None,
+                    None,
+                    ins,
+                    "the refit gave no finite prediction (diverged); check it with a full NUTS fit",
+                )
+            )
             continue
         note = f"{dropped} non-finite predicted draws ignored" if dropped else None
-        checks.append(LooCheck(e.name, float(e.estimate), float(e.se), Summary.of(d), float(d.std()),
-                               z_score(float(e.estimate), float(e.se), d), ins, note))
+        checks.append(LooCheck(e.name, float(e.estimate), float(e.se), Summary.of(d), float(d.std()), z_score(float(e.estimate), float(e.se), d), ins, note))
     return LooResult(checks)

@@ -43,20 +43,30 @@ def plot_experiments(report: ValidationReport) -> Figure:
         colour = CALIBRATING if c.calibrated else HOLDOUT
         p = c.predicted
         ax.errorbar([p.mean], [y + 0.15], xerr=error_bars(p.mean, p.hdi_low, p.hdi_high), fmt="o", color=colour, capsize=4)
-        ax.errorbar([c.measured], [y - 0.15], xerr=[[2 * c.measured_se], [2 * c.measured_se]], fmt="s", color=MEASURED,
-                    mfc="white", capsize=4)
+        ax.errorbar([c.measured], [y - 0.15], xerr=[[2 * c.measured_se], [2 * c.measured_se]], fmt="s", color=MEASURED, mfc="white", capsize=4)
         if c.name in loo:
             q = loo[c.name].predicted
+            assert q is not None  # a LOO check without a prediction is not plotted
             ax.errorbar([q.mean], [y], xerr=error_bars(q.mean, q.hdi_low, q.hdi_high), fmt="D", color=LOO, capsize=3, ms=4)
-        ax.annotate(f"z = {c.z:+.2f}" + (f", LOO z = {loo[c.name].z:+.2f}" if c.name in loo else ""), (1.0, y), xycoords=("axes fraction", "data"),
-                    xytext=(4, 0), textcoords="offset points", va="center", fontsize=8,
-                    color="black" if c.consistent else HOLDOUT)
+        ax.annotate(
+            f"z = {c.z:+.2f}" + (f", LOO z = {loo[c.name].z:+.2f}" if c.name in loo else ""),
+            (1.0, y),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+            color="black" if c.consistent else HOLDOUT,
+        )
     ax.set_yticks(ys, [f"{c.name}\n({'calibrating' if c.calibrated else c.use})" for c in checks], fontsize=8)
     ax.axvline(0, color="grey", lw=0.8, ls=":")
     ax.set_xlabel("effect (experiment's estimand and unit)")
     ax.set_title("Experiments: model prediction vs measurement")
-    handles = [Line2D([], [], marker="o", color=CALIBRATING), Line2D([], [], marker="o", color=HOLDOUT),
-               Line2D([], [], marker="s", color=MEASURED, mfc="white")]
+    handles = [
+        Line2D([], [], marker="o", color=CALIBRATING),
+        Line2D([], [], marker="o", color=HOLDOUT),
+        Line2D([], [], marker="s", color=MEASURED, mfc="white"),
+    ]
     labels = ["predicted, calibrating (94% HDI)", "predicted, holdout (94% HDI)", "measured ± 2 se"]
     if loo:
         handles.append(Line2D([], [], marker="D", color=LOO, ms=4))
@@ -79,14 +89,14 @@ def plot_holdout(result: HoldoutResult) -> Figure:
         ax.fill_between(dates, n.low, n.high, color=CALIBRATING, alpha=0.2, lw=0, label="94% predictive interval")
         ax.plot(dates, n.actual, color=MEASURED, lw=1, label="actual", zorder=3)
         ax.plot(dates[: result.n_train], n.mean[: result.n_train], color=CALIBRATING, lw=1, label="fitted (training)")
-        ax.plot(dates[result.n_train:], n.mean[result.n_train:], color=HOLDOUT, lw=1.5, label="predicted (hold-out)")
+        ax.plot(dates[result.n_train :], n.mean[result.n_train :], color=HOLDOUT, lw=1.5, label="predicted (hold-out)")
         ax.axvspan(split, dates[-1], color="grey", alpha=0.08, lw=0)
         ax.axvline(split, color="grey", ls="--", lw=0.8)
         verdict = "beats naive" if m["beats_naive"] else "does not beat naive"
         err = num(m["mae"])
         ax.set_title(f"{n.node}: hold-out MAE {err} ({verdict})", fontsize=9)
         ax.tick_params(labelsize=7)
-    for ax in axes[len(nodes):]:
+    for ax in axes[len(nodes) :]:
         ax.set_axis_off()
     if nodes:
         axes[0].legend(fontsize=7, loc="upper left")

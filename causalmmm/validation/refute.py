@@ -57,7 +57,7 @@ class Estimate:
     hdi_high: float
 
     @classmethod
-    def of(cls, draws: np.ndarray) -> "Estimate":
+    def of(cls, draws: np.ndarray) -> Estimate:
         x = np.asarray(draws, dtype=float).ravel()
         x = x[np.isfinite(x)]
         if x.size == 0:
@@ -87,8 +87,15 @@ class Refutation:
     detail: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "channel": self.channel, "estimate": self.estimate.to_dict(), "reference": self.reference.to_dict(),
-                "verdict": self.verdict, "rule": self.rule, "detail": self.detail}
+        return {
+            "name": self.name,
+            "channel": self.channel,
+            "estimate": self.estimate.to_dict(),
+            "reference": self.reference.to_dict(),
+            "verdict": self.verdict,
+            "rule": self.rule,
+            "detail": self.detail,
+        }
 
 
 # ---------------------------------------------------------------- verdicts (pure)
@@ -99,8 +106,7 @@ def placebo_verdict(estimate: Estimate, reference: Estimate, share: float = PLAC
     posterior piled up just above 0, whose HDI never contains 0 exactly.
     """
     tol = share * abs(reference.mean)
-    rule = (f"pass if the placebo ROAS's 94% HDI reaches within {pct(share)} of |real ROAS| of zero "
-            f"(|value| <= {num(tol)}), or its |mean| does")
+    rule = f"pass if the placebo ROAS's 94% HDI reaches within {pct(share)} of |real ROAS| of zero (|value| <= {num(tol)}), or its |mean| does"
     if not estimate.finite or not reference.finite:
         return "fail", rule + "; a fit gave no finite draws"
     ok = (estimate.hdi_low <= tol and estimate.hdi_high >= -tol) or abs(estimate.mean) <= tol
@@ -128,12 +134,18 @@ def subset_verdict(estimate: Estimate, reference: Estimate, z_max: float = SUBSE
 
 # ---------------------------------------------------------------- report
 _FIXES = {
-    "placebo_treatment": ("a permuted copy of the spend still shows an effect: the fit credits the channel with what the timing of "
-                          "other drivers explains; add the missing drivers (trend, seasonality, demand) or calibrate with an experiment"),
-    "random_common_cause": ("the estimate moves when an irrelevant variable is added: it hangs on the specification; check convergence "
-                            "(refit with NUTS) and the priors of this channel's edges"),
-    "data_subset": ("the estimate differs between periods: the effect changed over time or the model misses a driver; look for a "
-                    "structural break, add trend or seasonality, or fit a shorter window"),
+    "placebo_treatment": (
+        "a permuted copy of the spend still shows an effect: the fit credits the channel with what the timing of "
+        "other drivers explains; add the missing drivers (trend, seasonality, demand) or calibrate with an experiment"
+    ),
+    "random_common_cause": (
+        "the estimate moves when an irrelevant variable is added: it hangs on the specification; check convergence "
+        "(refit with NUTS) and the priors of this channel's edges"
+    ),
+    "data_subset": (
+        "the estimate differs between periods: the effect changed over time or the model misses a driver; look for a "
+        "structural break, add trend or seasonality, or fit a shorter window"
+    ),
 }
 
 
@@ -150,13 +162,28 @@ class RefutationReport:
         return all(r.verdict == "pass" for r in self.refutations)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"refutations": [r.to_dict() for r in self.refutations], "settings": dict(self.settings), "notes": list(self.notes),
-                "summary": {"n": len(self.refutations), "n_pass": sum(r.verdict == "pass" for r in self.refutations)}}
+        return {
+            "refutations": [r.to_dict() for r in self.refutations],
+            "settings": dict(self.settings),
+            "notes": list(self.notes),
+            "summary": {"n": len(self.refutations), "n_pass": sum(r.verdict == "pass" for r in self.refutations)},
+        }
 
     def table(self) -> pd.DataFrame:
-        return pd.DataFrame([{"refutation": r.name, "channel": r.channel, "detail": r.detail, "ROAS": num(r.estimate.mean),
-                              "94% HDI": f"[{num(r.estimate.hdi_low)}, {num(r.estimate.hdi_high)}]", "reference": num(r.reference.mean),
-                              "verdict": r.verdict} for r in self.refutations])
+        return pd.DataFrame(
+            [
+                {
+                    "refutation": r.name,
+                    "channel": r.channel,
+                    "detail": r.detail,
+                    "ROAS": num(r.estimate.mean),
+                    "94% HDI": f"[{num(r.estimate.hdi_low)}, {num(r.estimate.hdi_high)}]",
+                    "reference": num(r.reference.mean),
+                    "verdict": r.verdict,
+                }
+                for r in self.refutations
+            ]
+        )
 
     def _repr_html_(self) -> str:
         return self.table().to_html(index=False)
@@ -165,8 +192,10 @@ class RefutationReport:
         lines = ["refutations (refit, then compare each channel's total ROAS)"]
         for r in self.refutations:
             e = r.estimate
-            lines.append(f"{r.name:<20} {r.channel:<16} ROAS {num(e.mean):>8} [{num(e.hdi_low)}, {num(e.hdi_high)}]  "
-                         f"reference {num(r.reference.mean):>8}  {r.verdict.upper():<4}  {r.detail}")
+            lines.append(
+                f"{r.name:<20} {r.channel:<16} ROAS {num(e.mean):>8} [{num(e.hdi_low)}, {num(e.hdi_high)}]  "
+                f"reference {num(r.reference.mean):>8}  {r.verdict.upper():<4}  {r.detail}"
+            )
         s = self.to_dict()["summary"]
         lines.append(f"{s['n_pass']}/{s['n']} refutations passed")
         lines += [f"note: {n}" for n in self.notes]
@@ -174,11 +203,18 @@ class RefutationReport:
 
     def warnings(self) -> list[ModelWarning]:
         """``refutation_failed`` (high) for every failed refutation; ``where`` is the channel."""
-        return [ModelWarning("refutation_failed", r.channel,
-                             f"{r.name.replace('_', ' ')} refutation failed for {r.channel} ({r.detail}): ROAS {num(r.estimate.mean)} "
-                             f"[{num(r.estimate.hdi_low)}, {num(r.estimate.hdi_high)}] vs reference {num(r.reference.mean)}; {r.rule}",
-                             _FIXES[r.name], "high")
-                for r in self.refutations if r.verdict == "fail"]
+        return [
+            ModelWarning(
+                "refutation_failed",
+                r.channel,
+                f"{r.name.replace('_', ' ')} refutation failed for {r.channel} ({r.detail}): ROAS {num(r.estimate.mean)} "
+                f"[{num(r.estimate.hdi_low)}, {num(r.estimate.hdi_high)}] vs reference {num(r.reference.mean)}; {r.rule}",
+                _FIXES[r.name],
+                "high",
+            )
+            for r in self.refutations
+            if r.verdict == "fail"
+        ]
 
 
 # ---------------------------------------------------------------- pieces
@@ -205,7 +241,7 @@ def placebo_series(x: np.ndarray, rng: np.random.Generator, method: str = "permu
         return np.roll(x, len(x) // 2)
     if method != "permute":
         raise QueryError(f"unknown placebo method {method!r}", hint=f"use {' or '.join(PLACEBO_METHODS)}")
-    chunks = [x[i:i + block] for i in range(0, len(x), max(1, block))]
+    chunks = [x[i : i + block] for i in range(0, len(x), max(1, block))]
     if len(chunks) < 2:
         return np.roll(x, len(x) // 2)
     order = np.arange(len(chunks))
@@ -273,8 +309,9 @@ def _dropped(draws: np.ndarray) -> str:
     return f"; {bad} of {draws.size} draws non-finite, dropped" if bad else ""
 
 
-def _placebo(ref: PosteriorSCM, channel: str, config: Any, experiments: Sequence[Any], rng: np.random.Generator, method: str,
-             block: int, seed: int) -> Refutation:
+def _placebo(
+    ref: PosteriorSCM, channel: str, config: Any, experiments: Sequence[Any], rng: np.random.Generator, method: str, block: int, seed: int
+) -> Refutation:
     spec, data = ref.spec, ref.data
     if config.fast:  # Laplace cannot represent a coefficient piled up at a sign boundary (inf draws): free the placebo's sign
         spec = free_sign(spec, channel)
@@ -291,8 +328,7 @@ def _placebo(ref: PosteriorSCM, channel: str, config: Any, experiments: Sequence
     verdict, rule = placebo_verdict(est, real)
     what = f"blocks of {block} periods permuted" if method == "permute" else "shifted by half the data"
     freed = ", sign freed" if config.fast else ""
-    return Refutation("placebo_treatment", channel, est, real, verdict, rule,
-                      f"{channel} {what}; refit {', '.join(sub.node_names)}{freed}{_dropped(roas)}")
+    return Refutation("placebo_treatment", channel, est, real, verdict, rule, f"{channel} {what}; refit {', '.join(sub.node_names)}{freed}{_dropped(roas)}")
 
 
 def _involved(spec: ModelSpec, e: Any) -> tuple[str, ...]:
@@ -303,14 +339,13 @@ def _involved(spec: ModelSpec, e: Any) -> tuple[str, ...]:
 
 def common_cause_spec(spec: ModelSpec, name: str, scale: float) -> ModelSpec:
     """``spec`` with an extra observed root ``name`` entering every modelled node linearly (free sign)."""
-    nodes = tuple(replace(n, edges=n.edges + (EdgeSpec(source=name, target=n.name, adstock="none", saturation="none", l_max=1, lag=0,
-                                                        sign="free"),))
-                  for n in spec.nodes)
+    nodes = tuple(
+        replace(n, edges=n.edges + (EdgeSpec(source=name, target=n.name, adstock="none", saturation="none", l_max=1, lag=0, sign="free"),)) for n in spec.nodes
+    )
     return replace(spec, nodes=nodes, exogenous=spec.exogenous + (name,), scales={**spec.scales, name: scale})
 
 
-def _common_cause(ref: PosteriorSCM, channels: Sequence[str], config: Any, experiments: Sequence[Any],
-                  rng: np.random.Generator) -> list[Refutation]:
+def _common_cause(ref: PosteriorSCM, channels: Sequence[str], config: Any, experiments: Sequence[Any], rng: np.random.Generator) -> list[Refutation]:
     z = rng.standard_normal(ref.spec.n_periods)
     data = _with_column(ref.data, RANDOM_CAUSE, z)
     spec = common_cause_spec(ref.spec, RANDOM_CAUSE, series_scale(z))
@@ -320,18 +355,21 @@ def _common_cause(ref: PosteriorSCM, channels: Sequence[str], config: Any, exper
         roas = roas_draws(scm, c)
         est, real = Estimate.of(roas), Estimate.of(roas_draws(ref, c))
         verdict, rule = common_cause_verdict(est, real)
-        out.append(Refutation("random_common_cause", c, est, real, verdict, rule,
-                              f"N(0, 1) root -> all {len(spec.nodes)} modelled nodes{_dropped(roas)}"))
+        out.append(Refutation("random_common_cause", c, est, real, verdict, rule, f"N(0, 1) root -> all {len(spec.nodes)} modelled nodes{_dropped(roas)}"))
     return out
 
 
-def _data_subsets(ref: PosteriorSCM, channels: Sequence[str], config: Any, experiments: Sequence[Any], n_subsets: int,
-                  notes: list[str], progress: Progress | None) -> list[Refutation]:
+def _data_subsets(
+    ref: PosteriorSCM, channels: Sequence[str], config: Any, experiments: Sequence[Any], n_subsets: int, notes: list[str], progress: Progress | None
+) -> list[Refutation]:
     T = ref.spec.n_periods
     bounds = np.linspace(0, T, n_subsets + 1).astype(int)
     if n_subsets < 2 or int(np.min(np.diff(bounds))) < MIN_BLOCK_PERIODS:
-        raise DataError(f"{n_subsets} time blocks of {T} periods leave fewer than {MIN_BLOCK_PERIODS} periods per block",
-                        where="refute --subsets", hint=f"use 2 to {max(2, T // MIN_BLOCK_PERIODS)} blocks")
+        raise DataError(
+            f"{n_subsets} time blocks of {T} periods leave fewer than {MIN_BLOCK_PERIODS} periods per block",
+            where="refute --subsets",
+            hint=f"use 2 to {max(2, T // MIN_BLOCK_PERIODS)} blocks",
+        )
     out = []
     for a, b in zip(bounds[:-1], bounds[1:]):
         data = _subset(ref.data, int(a), int(b))
@@ -352,9 +390,21 @@ def _data_subsets(ref: PosteriorSCM, channels: Sequence[str], config: Any, exper
     return out
 
 
-def refute(source: Any, graph: Any = None, *, channels: Sequence[str] | None = None, tests: Sequence[str] = TESTS,
-           config: Any = None, experiments: Sequence[Any] = (), placebo: str = "permute", block_length: int = 8,
-           n_subsets: int = 2, reference: str = "refit", seed: int = 0, progress: Progress | None = None) -> RefutationReport:
+def refute(
+    source: Any,
+    graph: Any = None,
+    *,
+    channels: Sequence[str] | None = None,
+    tests: Sequence[str] = TESTS,
+    config: Any = None,
+    experiments: Sequence[Any] = (),
+    placebo: str = "permute",
+    block_length: int = 8,
+    n_subsets: int = 2,
+    reference: str = "refit",
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> RefutationReport:
     """Run the refutations on a fitted model (a ``Run`` or a ``PosteriorSCM``).
 
     ``graph``: the causal graph (default ``run.graph``); it only supplies the spend channels when the
@@ -401,7 +451,16 @@ def refute(source: Any, graph: Any = None, *, channels: Sequence[str] | None = N
         results += _common_cause(scm, chans, cfg, experiments, rng)
     if "subset" in tests:
         results += _data_subsets(scm, chans, cfg, experiments, n_subsets, notes, progress)
-    settings = {"tests": list(tests), "channels": chans, "sampler": "laplace" if cfg.fast else cfg.sampler, "draws": cfg.draws,
-                "seed": seed, "reference": reference, "placebo": placebo, "block_length": block_length, "n_subsets": n_subsets,
-                "thresholds": {"placebo_share": PLACEBO_SHARE, "common_cause_share": COMMON_CAUSE_SHARE, "subset_z": SUBSET_Z}}
+    settings = {
+        "tests": list(tests),
+        "channels": chans,
+        "sampler": "laplace" if cfg.fast else cfg.sampler,
+        "draws": cfg.draws,
+        "seed": seed,
+        "reference": reference,
+        "placebo": placebo,
+        "block_length": block_length,
+        "n_subsets": n_subsets,
+        "thresholds": {"placebo_share": PLACEBO_SHARE, "common_cause_share": COMMON_CAUSE_SHARE, "subset_z": SUBSET_Z},
+    }
     return RefutationReport(results, settings, notes)

@@ -62,14 +62,17 @@ class EdgeHint:
     @property
     def suggestion(self) -> str:
         if self.kind == "value":
-            return (f"residuals of {self.node} correlate with {self.other} (r = {self.r:+.2f}, p = {self.p_value:.1g}): "
-                    f"consider an edge {self.other} -> {self.node}")
-        return (f"residuals of {self.node} and {self.other} correlate (r = {self.r:+.2f}, p = {self.p_value:.1g}): "
-                f"consider an edge between {self.node} and {self.other}, or a shared unobserved cause")
+            return (
+                f"residuals of {self.node} correlate with {self.other} (r = {self.r:+.2f}, p = {self.p_value:.1g}): "
+                f"consider an edge {self.other} -> {self.node}"
+            )
+        return (
+            f"residuals of {self.node} and {self.other} correlate (r = {self.r:+.2f}, p = {self.p_value:.1g}): "
+            f"consider an edge between {self.node} and {self.other}, or a shared unobserved cause"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"node": self.node, "other": self.other, "kind": self.kind, "r": self.r, "p_value": self.p_value,
-                "suggestion": self.suggestion}
+        return {"node": self.node, "other": self.other, "kind": self.kind, "r": self.r, "p_value": self.p_value, "suggestion": self.suggestion}
 
 
 @dataclass
@@ -93,19 +96,26 @@ class NodeResiduals:
         return self.ppc_coverage >= PPC_LOW
 
     def to_dict(self) -> dict[str, Any]:
-        return {"node": self.node, "autocorrelation": self.autocorrelation,
-                "ljung_box": {"lags": len(self.autocorrelation), "q": self.ljung_box_q, "p_value": self.ljung_box_p},
-                "autocorrelated": self.autocorrelated, "ppc_coverage": self.ppc_coverage, "ppc_ok": self.ppc_ok,
-                "residual_sd": self.residual_sd, "missing_edge_hints": [h.to_dict() for h in self.hints]}
+        return {
+            "node": self.node,
+            "autocorrelation": self.autocorrelation,
+            "ljung_box": {"lags": len(self.autocorrelation), "q": self.ljung_box_q, "p_value": self.ljung_box_p},
+            "autocorrelated": self.autocorrelated,
+            "ppc_coverage": self.ppc_coverage,
+            "ppc_ok": self.ppc_ok,
+            "residual_sd": self.residual_sd,
+            "missing_edge_hints": [h.to_dict() for h in self.hints],
+        }
 
     def messages(self) -> list[str]:
         out = []
         if self.autocorrelated:
-            out.append(f"{self.node}: residuals are autocorrelated (lag-1 {self.autocorrelation[0]:+.2f}, Ljung-Box p = "
-                       f"{self.ljung_box_p:.1g}): a missing carry-over, seasonality or slow confounder")
+            out.append(
+                f"{self.node}: residuals are autocorrelated (lag-1 {self.autocorrelation[0]:+.2f}, Ljung-Box p = "
+                f"{self.ljung_box_p:.1g}): a missing carry-over, seasonality or slow confounder"
+            )
         if not self.ppc_ok:
-            out.append(f"{self.node}: only {pct(self.ppc_coverage)} of observations inside the 94% predictive interval "
-                       "(noise understated or outliers)")
+            out.append(f"{self.node}: only {pct(self.ppc_coverage)} of observations inside the 94% predictive interval (noise understated or outliers)")
         out += [f"{self.node}: {h.suggestion}" for h in self.hints]
         return out
 
@@ -118,13 +128,19 @@ class Diagnostics:
     max_lag: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"max_lag": self.max_lag, "ppc_prob": PPC_PROB, "nodes": [n.to_dict() for n in self.nodes],
-                "hints": [h.to_dict() for n in self.nodes for h in n.hints],
-                "warnings": [m for n in self.nodes for m in n.messages()]}
+        return {
+            "max_lag": self.max_lag,
+            "ppc_prob": PPC_PROB,
+            "nodes": [n.to_dict() for n in self.nodes],
+            "hints": [h.to_dict() for n in self.nodes for h in n.hints],
+            "warnings": [m for n in self.nodes for m in n.messages()],
+        }
 
     def to_text(self) -> str:
-        lines = [f"residual diagnostics (lags 1..{self.max_lag}; PPC = share inside the 94% predictive interval)",
-                 "node              lag-1 ac   Ljung-Box p   PPC coverage"]
+        lines = [
+            f"residual diagnostics (lags 1..{self.max_lag}; PPC = share inside the 94% predictive interval)",
+            "node              lag-1 ac   Ljung-Box p   PPC coverage",
+        ]
         for n in self.nodes:
             lines.append(f"{n.node:<17} {n.autocorrelation[0]:+8.2f}   {n.ljung_box_p:11.2g}   {pct(n.ppc_coverage):>12}")
         warnings = [m for n in self.nodes for m in n.messages()]
@@ -179,7 +195,7 @@ def diagnose_residuals(scm: PosteriorSCM, max_lag: int | None = None, seed: int 
     names = list(resid)
     inputs = {n.name: set(n.parents) for n in spec.nodes}  # causal parents and adjustment terms
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             if a not in inputs[b] and b not in inputs[a]:
                 tests.append((a, b, "residual"))
     level = ALPHA / max(len(tests), 1)
