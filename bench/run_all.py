@@ -33,8 +33,13 @@ ORDER = [
 INTRO = """# Benchmarks
 
 Every table below was written by a script in `bench/`; none of the numbers is typed by hand.
-Each section names the command that produced it, the date and the machine. Regenerate all of
-it with `make bench` (about 35 minutes on 2 cores) or `make bench-quick` (fewer seeds and draws).
+Each section names the command that produced it, the date and the machine; sections from
+different dates come from different versions of the code, so compare rows within a section.
+Regenerate all of it with `make bench` or `make bench-quick` (fewer seeds and draws). The last
+full run took 35 minutes on 2 cores, before the misspecification-suite, public-data and
+front-door steps were added (on a loaded machine those took about 50, 12 and 30 minutes). The
+pymc-marketing 1.3 / Meridian head-to-head needs its own environments first:
+`python -m bench.anchors.envs install`, then `python bench/bench_anchors.py`.
 The slow parts are the NUTS fits: the accuracy table (3 worlds × 3 seeds) fits every world
 twice with causalmmm and four times with pymc-marketing, and the coverage study fits 10 more
 worlds; the run log below gives the measured time of every step. `--quick` runs one seed with
