@@ -55,11 +55,15 @@ def _row(seed: int, method: str, channel: str, truth: float, s: Summary, seconds
     }
 
 
-def causal_rows(seed: int, world, d: Path, args) -> list[dict]:
-    truth = world.true_effects()
-    # the raw experiments are analysed before the clock starts, as pymc-marketing's lift rows are: fit time is fitting only
+def analysed_experiments(d: Path, seed: int) -> list:
+    """The world's experiments with the raw ones analysed (CausalPy, switchback): once per seed, shared by every method."""
     exps = load_experiments(d / "experiments.yaml")
-    exps = merge_results(exps, analyze_experiments(exps, d, seed=seed))
+    return merge_results(exps, analyze_experiments(exps, d, seed=seed))
+
+
+def causal_rows(seed: int, world, exps: list, args) -> list[dict]:
+    truth = world.true_effects()
+    # the experiments are analysed before the clock starts, as pymc-marketing's lift rows are: fit time is fitting only
     t0 = time.perf_counter()
     model = fit(world.graph, world.data, experiments=exps, draws=args.draws, tune=args.tune, chains=args.chains, seed=seed, sampler="nutpie")
     secs = time.perf_counter() - t0
@@ -71,9 +75,7 @@ def causal_rows(seed: int, world, d: Path, args) -> list[dict]:
     return [_row(seed, CAUSAL, ch.treatment, truth[ch.treatment]["roas"], ch.total.roas, secs, ess / secs, notes) for ch in rep.channels]
 
 
-def anchor_configs(world, d: Path, seed: int) -> list[tuple[str, list[str], list[dict] | None, str]]:
-    exps = load_experiments(d / "experiments.yaml")
-    exps = merge_results(exps, analyze_experiments(exps, d, seed=seed))
+def anchor_configs(world, exps: list) -> list[tuple[str, list[str], list[dict] | None, str]]:
     sales = [e.to_dict() for e in exps if e.use == "calibrate"]
     lift, skipped = lift_rows_from_experiments(sales, world.data, channels=list(world.graph.spend_nodes))
     rows = lift[["channel", "x", "delta_x", "delta_y", "sigma"]].to_dict("records")
@@ -82,11 +84,11 @@ def anchor_configs(world, d: Path, seed: int) -> list[tuple[str, list[str], list
     return [("spend only", [], None, ""), ("+ demand, promo", controls, None, ""), ("+ demand, promo, lift tests", controls, rows, note)]
 
 
-def anchor_rows(seed: int, world, d: Path, args) -> list[dict]:
+def anchor_rows(seed: int, world, d: Path, exps: list, args) -> list[dict]:
     truth = world.true_effects()
     channels = list(world.graph.spend_nodes)
     out = []
-    for label, controls, lift, note in anchor_configs(world, d, seed):
+    for label, controls, lift, note in anchor_configs(world, exps):
         job = AnchorJob(
             csv=str(d / "data.csv"),
             channels=channels,
@@ -185,9 +187,10 @@ def main() -> None:
             d = Path(tmp)
             write(world, d)
             print(f"seed {seed}: causalmmm", file=sys.stderr)
-            rows += causal_rows(seed, world, d, args)
+            exps = analysed_experiments(d, seed)
+            rows += causal_rows(seed, world, exps, args)
             print(f"seed {seed}: pymc-marketing 1.3", file=sys.stderr)
-            rows += anchor_rows(seed, world, d, args)
+            rows += anchor_rows(seed, world, d, exps, args)
             if args.meridian:
                 print(f"seed {seed}: Meridian 2.1", file=sys.stderr)
                 rows += meridian_rows(seed, world, d, args)
