@@ -197,7 +197,7 @@ def test_validation_warnings_and_old_runs_without_warnings():
     del d.summary["warnings"]  # a run written before warnings existed
     block = [p.text for p in narrative(d) if p.topic == DISTRUST]
     assert any("ppc_spend: a placebo treatment has an effect. Fix: add the missing confounder." in t for t in block)
-    assert any(t.startswith("high · sales: the sampler did not converge (R-hat 1.30)") for t in block)
+    assert any(t.startswith("high · sales: the sampler did not converge (max R-hat 1.300") for t in block)
 
 
 def test_no_warnings_says_so_in_one_sentence():

@@ -87,7 +87,7 @@ def test_narrative_flags_non_convergence_and_missing_validation(fixed_run):
     )
     points = narrative(collect(bad))
     assert points[0].topic == DISTRUST and points[0].text.startswith("high · y:") and "did not converge" in points[0].text
-    assert "Fix: refit" in points[0].text
+    assert "R-hat 1.400" in points[0].text and "3 divergent" in points[0].text and "Fix: run more" in points[0].text
     assert '<div class="summary warn">' in render_html(collect(bad))
     assert any(p.topic == "Validation" and "No experiments" in p.text for p in points)
 

@@ -9,14 +9,15 @@
   has mean/sd <= 1.32 (the half-normal's ratio; an exponential-like pile-up is
   ~1); a coefficient the data place clearly away from zero has a much larger
   ratio. Below :data:`SIGN_RATIO` the data do not support the declared sign.
-* ``convergence``: R-hat, ESS and divergences from the per-node diagnostics.
+* ``convergence``: R-hat, ESS and divergences from the per-node diagnostics, graded low (short chains),
+  medium (some divergences, under 100 effective draws) or high (R-hat > 1.05, 10+ divergences).
 * ``nonfinite_draws``: a node's draws contain inf or NaN (the fast Laplace approximation at a
   sign boundary, a diverged chain); every number computed from them is suspect.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import networkx as nx
 import numpy as np
@@ -35,6 +36,11 @@ TAIL_SHARE = 0.10
 TAIL_TARGET = 0.05  # the suggested l_max leaves at most this share beyond it
 SIGN_RATIO = 1.35
 MAX_SUGGESTED_L_MAX = 104
+#: Convergence grades (:func:`convergence_severity`).
+RHAT_OK = 1.01
+RHAT_SEVERE = 1.05
+MANY_DIVERGENCES = 10
+MIN_ESS_TOTAL = 100
 
 
 def tail_share(kind: str, params: Mapping[str, np.ndarray | float], l_max: int, horizon: int | None = None) -> np.ndarray:
@@ -113,16 +119,51 @@ def sign_binding_warnings(spec: ModelSpec, draws: Mapping[str, np.ndarray]) -> l
     return out
 
 
-def convergence_warnings(diagnostics: Sequence[NodeDiagnostics]) -> list[ModelWarning]:
-    """One warning per node with convergence problems (from :class:`causalmmm.model.fit.NodeDiagnostics`)."""
+def _diag(d: NodeDiagnostics | Mapping[str, Any], key: str, default: Any = None) -> Any:
+    return d.get(key, default) if isinstance(d, Mapping) else getattr(d, key, default)
+
+
+def convergence_severity(r_hat: float | None, ess_bulk: float | None, divergences: int) -> str | None:
+    """How far a node's sampler diagnostics are from trustworthy: None (fine), low, medium or high.
+
+    * high: R-hat > :data:`RHAT_SEVERE` or at least :data:`MANY_DIVERGENCES` divergences: the chains disagree
+      and every number depending on the node is provisional;
+    * medium: some divergences, or fewer than :data:`MIN_ESS_TOTAL` effective draws;
+    * low: R-hat above :data:`RHAT_OK` or ESS below ``MIN_ESS_PER_CHAIN`` per chain (short chains: the intervals
+      are rough; the estimate is not in doubt). Short benchmark chains land here, so a low warning is not
+      an alarm about the number.
+    """
+    r = float(r_hat) if r_hat is not None else 1.0
+    if r > RHAT_SEVERE or divergences >= MANY_DIVERGENCES:
+        return "high"
+    if divergences > 0 or (ess_bulk is not None and float(ess_bulk) < MIN_ESS_TOTAL):
+        return "medium"
+    return "low" if r > RHAT_OK else None
+
+
+def _diagnostics_text(r_hat: float | None, ess_bulk: float | None, divergences: int) -> str:
+    parts = [f"max R-hat {float(r_hat):.3f}" if r_hat is not None else "", f"min bulk ESS {float(ess_bulk):.0f}" if ess_bulk is not None else ""]
+    parts.append(f"{divergences} divergent transitions" if divergences else "")
+    return ", ".join(p for p in parts if p) or "sampler diagnostics flagged"
+
+
+def convergence_warnings(diagnostics: Sequence[NodeDiagnostics | Mapping[str, Any]]) -> list[ModelWarning]:
+    """One ``convergence`` warning per node with sampler problems, graded by :func:`convergence_severity`.
+    Accepts :class:`causalmmm.model.fit.NodeDiagnostics` or their saved dicts (``summary["diagnostics"]``)."""
     out = []
     for d in diagnostics:
-        msgs = list(getattr(d, "warnings", []))
-        if not msgs:
+        node = str(_diag(d, "node", "?"))
+        msgs = list(_diag(d, "warnings", []) or [])
+        severity = convergence_severity(_diag(d, "r_hat_max"), _diag(d, "ess_bulk_min"), int(_diag(d, "divergences", 0) or 0))
+        if not msgs and severity is None:
             continue
-        node = d.node
-        text = "; ".join(m.split(";")[0].removeprefix(f"{node}: ") for m in msgs)
-        out.append(ModelWarning("convergence", node, text, "run more --tune/--draws, tighten this node's priors, or refit with --sampler pymc", "medium"))
+        severity = severity or "low"
+        text = _diagnostics_text(_diag(d, "r_hat_max"), _diag(d, "ess_bulk_min"), int(_diag(d, "divergences", 0) or 0))
+        if severity == "high":
+            text = f"the sampler did not converge ({text}): every number that depends on {node} is provisional"
+        elif severity == "low":
+            text = f"short chains ({text}): the intervals are rough, the estimate is not in doubt"
+        out.append(ModelWarning("convergence", node, text, "run more --tune/--draws, tighten this node's priors, or refit with --sampler pymc", severity))
     return out
 
 

@@ -187,6 +187,11 @@ def _sample_fast(model: pm.Model, cfg: SamplerConfig, seed: int) -> az.Inference
     return az.InferenceData(**{g: idata[g] for g in keep})
 
 
+def sampler_warnings(cfg: SamplerConfig) -> list[ModelWarning]:
+    """Warnings about how the posterior was computed: ``fast_approximation`` on a fast (Laplace) fit."""
+    return [FAST_WARNING] if cfg.fast else []
+
+
 def count_divergences(idata: az.InferenceData) -> int:
     if "sample_stats" in idata.groups() and "diverging" in idata["sample_stats"]:
         return int(idata["sample_stats"]["diverging"].sum())
@@ -343,5 +348,5 @@ def fit_model(
             idatas[i] = part
             diags.extend(_diagnose(part, blocks[i], i, cfg, n_div, scope if j == 0 else None))
     result = FitResult(blocks, [d for d in idatas if d is not None], diags, cfg, time.perf_counter() - start)
-    result.warnings = posterior_warnings(spec, result.posterior_draws(), diags) + ([FAST_WARNING] if cfg.fast else [])
+    result.warnings = posterior_warnings(spec, result.posterior_draws(), diags) + sampler_warnings(cfg)
     return result

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from causalmmm.fmt import num
+from causalmmm.model.checks import convergence_warnings
 from causalmmm.model_warnings import ModelWarning, from_dicts, ranked
 
 #: |z| above this is an inconsistent experiment (same threshold as causalmmm.validation.experiments).
@@ -61,34 +62,7 @@ def _validation_warning(e: Mapping[str, Any]) -> ModelWarning:
 
 
 def _convergence_warnings(summary: Mapping[str, Any], covered: set[str]) -> list[ModelWarning]:
-    out = []
-    for x in summary.get("diagnostics", []):
-        node = x.get("node", "?")
-        if node in covered:
-            continue
-        rhat, div = x.get("r_hat_max"), int(x.get("divergences", 0) or 0)
-        if (rhat or 1.0) > 1.05 or div > 0:
-            what = ", ".join(p for p in ((f"R-hat {rhat:.2f}" if (rhat or 1.0) > 1.05 else ""), (f"{div} divergences" if div else "")) if p)
-            out.append(
-                ModelWarning(
-                    "not_converged",
-                    node,
-                    f"the sampler did not converge ({what}): every number that depends on {node} is provisional",
-                    "refit with more --tune/--draws, or tighter priors on this node",
-                    "high",
-                )
-            )
-        elif x.get("warnings"):
-            out.append(
-                ModelWarning(
-                    "few_draws",
-                    node,
-                    "the sampler converged but left few effective draws or a borderline R-hat: the intervals are rough",
-                    "refit with more --draws/--chains for a final report",
-                    "low",
-                )
-            )
-    return out
+    return convergence_warnings([x for x in summary.get("diagnostics", []) if x.get("node", "?") not in covered])
 
 
 def _as_warning(item: Any) -> ModelWarning:
