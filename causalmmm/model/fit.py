@@ -25,6 +25,7 @@ from causalmmm.model.build import build_model
 from causalmmm.model.calibration import calibration_ties, involved_nodes
 from causalmmm.model.checks import posterior_warnings
 from causalmmm.model.equations import ParamName, param_name
+from causalmmm.model.laplace import laplace_posterior
 from causalmmm.model_warnings import ModelWarning
 from causalmmm.spec import ModelSpec
 
@@ -177,16 +178,6 @@ def _sample_nuts(model: pm.Model, cfg: SamplerConfig, seed: int) -> az.Inference
         )
 
 
-def _sample_fast(model: pm.Model, cfg: SamplerConfig, seed: int) -> az.InferenceData:
-    """MAP + Laplace approximation: a Gaussian around the mode in the unconstrained space."""
-    from pymc_extras import fit_laplace
-
-    with model:
-        idata = fit_laplace(draws=cfg.draws, random_seed=seed, progressbar=False)
-    keep = [v for v in idata.groups() if v in ("posterior", "observed_data")]
-    return az.InferenceData(**{g: idata[g] for g in keep})
-
-
 def sampler_warnings(cfg: SamplerConfig) -> list[ModelWarning]:
     """Warnings about how the posterior was computed: ``fast_approximation`` on a fast (Laplace) fit."""
     return [FAST_WARNING] if cfg.fast else []
@@ -227,10 +218,8 @@ def _diagnose(
     return out
 
 
-def _split_by_block(
-    idata: az.InferenceData, blocks: Sequence[tuple[str, ...]], exp_block: dict[str, int], latent_owner: dict[str, str] | None = None
-) -> list[az.InferenceData]:
-    """Split a jointly sampled posterior into one InferenceData per block (variables by node prefix)."""
+def _block_owner(blocks: Sequence[tuple[str, ...]], exp_block: dict[str, int], latent_owner: dict[str, str] | None = None) -> Callable[[str], int | None]:
+    """Which block a posterior variable belongs to (by its node, experiment or latent factor)."""
     latent_owner = latent_owner or {}
 
     def owner(name: str) -> int | None:
@@ -242,6 +231,14 @@ def _split_by_block(
         node = latent_owner.get(pname.owner, pname.owner)
         return next((i for i, b in enumerate(blocks) if node in b), None)
 
+    return owner
+
+
+def _split_by_block(
+    idata: az.InferenceData, blocks: Sequence[tuple[str, ...]], exp_block: dict[str, int], latent_owner: dict[str, str] | None = None
+) -> list[az.InferenceData]:
+    """Split a jointly sampled posterior into one InferenceData per block (variables by node prefix)."""
+    owner = _block_owner(blocks, exp_block, latent_owner)
     out = []
     for i in range(len(blocks)):
         names = [v for v in idata["posterior"].data_vars if owner(str(v)) == i]
@@ -305,7 +302,8 @@ def fit_model(
     block; holdout experiments are never used here. Blocks are independent
     posteriors. ``strategy="joint"`` samples them in one compiled model
     (compilation dominates wall time on small data, see docs/benchmarks.md);
-    ``"separate"`` compiles and samples each block on its own (always so with ``fast``).
+    ``"separate"`` compiles and samples each block on its own. ``fast`` fits the Laplace approximation
+    (:mod:`causalmmm.model.laplace`), whose Hessian is inverted block by block.
     """
     if strategy not in ("joint", "separate"):
         raise FitError(f"unknown strategy {strategy!r}", hint="use joint or separate")
@@ -314,9 +312,7 @@ def fit_model(
     latent_ties = [spec.latent_children(name) for name in spec.latents]
     blocks = fit_blocks(spec, calibration_ties(spec, calibrating) + latent_ties)
     exp_block = {e.name: next(i for i, b in enumerate(blocks) if set(involved_nodes(spec, e)) <= set(b)) for e in calibrating}
-    # The Laplace approximation of the joint model is ill-conditioned when blocks differ in curvature
-    # (measured: inf/NaN draws of sales|sigma on the linear preset); each block gets its own.
-    joint = strategy == "joint" and not cfg.fast
+    joint = strategy == "joint"
     groups = [list(range(len(blocks)))] if joint else [[i] for i in range(len(blocks))]
     start = time.perf_counter()
     idatas: list[az.InferenceData | None] = [None] * len(blocks)
@@ -328,10 +324,15 @@ def fit_model(
         exps = [e for e in calibrating if exp_block[e.name] in members]
         model = build_model(spec, data, nodes, exps)
         seed = cfg.seed * 1000 + g
+        latent_owner = {name: spec.latent_children(name)[0] for name in spec.latents}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                idata = _sample_fast(model, cfg, seed) if cfg.fast else _sample_nuts(model, cfg, seed)
+                if cfg.fast:
+                    member_exps = {k: members.index(v) for k, v in exp_block.items() if v in members}
+                    idata = laplace_posterior(model, cfg.draws, seed, _block_owner([blocks[i] for i in members], member_exps, latent_owner))
+                else:
+                    idata = _sample_nuts(model, cfg, seed)
             except FitError:
                 raise
             except Exception as exc:  # sampler failures become one line
@@ -340,7 +341,6 @@ def fit_model(
                     hint="check the data scales and priors; try --sampler pymc",
                 ) from None
         idata = align_factor_signs(idata, spec)
-        latent_owner = {name: spec.latent_children(name)[0] for name in spec.latents}
         parts = _split_by_block(idata, [blocks[i] for i in members], {k: members.index(v) for k, v in exp_block.items() if v in members}, latent_owner)
         n_div = 0 if cfg.fast else count_divergences(idata)
         scope = "the jointly sampled blocks" if len(members) > 1 else f"block {members[0]} ({', '.join(nodes)})"
