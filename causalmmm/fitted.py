@@ -259,7 +259,8 @@ def fit(
     Inputs may be objects or file paths. After sampling, the posterior checks and the
     experiment-conflict check (PSIS leave-one-out) fill the model's ``warnings``.
     """
-    from causalmmm.model.checks import confounding_warnings
+    from causalmmm.model.build import scaled_series
+    from causalmmm.model.checks import confounding_warnings, extrapolation_warnings
     from causalmmm.model.fit import SamplerConfig, fit_model
     from causalmmm.spec import build_spec
     from causalmmm.validation.conflict import experiment_conflicts
@@ -273,7 +274,8 @@ def fit(
     raise_if_interrupted()  # samplers swallow Ctrl-C and return partial draws: stop before checking them
     conflicts = experiment_conflicts(result.posterior_draws(), exps)
     scm = PosteriorSCM(spec, ds, result.posterior_draws(), tuple(g.spend_nodes))
-    result.warnings = list(result.warnings) + conflicts.warnings() + misfit_warnings(scm) + confounding_warnings(spec, exps)
+    extrapolation = extrapolation_warnings(spec, result.posterior_draws(), scaled_series(spec, ds), exps)
+    result.warnings = list(result.warnings) + conflicts.warnings() + misfit_warnings(scm) + confounding_warnings(spec, exps) + extrapolation
     extra = {
         "experiments": [
             {"name": e.name, "use": e.use, "design": e.design, "treatment": e.treatment, "measured": list(e.measured), "calibrated": e.use == "calibrate"}
@@ -292,22 +294,34 @@ MISFIT_AC = 0.3
 
 def misfit_warnings(scm: PosteriorSCM) -> list[ModelWarning]:
     """``residual_autocorrelation``: a node's residuals keep a slow component the equation misses (a season,
-    a trend, carry-over beyond ``l_max``, a missing parent); its effects are then less certain than the HDI says."""
+    a trend, carry-over beyond ``l_max``, a missing parent); its effects are then less certain than the HDI says.
+    Severity medium when some spend channel's effect passes through the node's equation (the node descends
+    from a channel), low otherwise: a channel's own budget equation, say, is cut by every do() on it."""
+    import networkx as nx
+
     from causalmmm.validation import diagnose_residuals
 
+    dag = scm.spec.causal_digraph()
+    channels = [c for c in scm.spend_nodes if c in dag]
     out = []
     for n in diagnose_residuals(scm).nodes:
         ac1 = float(n.autocorrelation[0])
         if n.ljung_box_p < MISFIT_P and abs(ac1) >= MISFIT_AC:
+            through = sorted(c for c in channels if n.node in nx.descendants(dag, c))
+            consequence = (
+                f"intervals on the effects of {', '.join(through)} through this node are too narrow"
+                if through
+                else "no spend channel's effect passes through this equation (channel effects are unaffected); queries that set its parents are"
+            )
             out.append(
                 ModelWarning(
                     "residual_autocorrelation",
                     n.node,
                     f"the residuals of {n.node}'s equation are autocorrelated (lag-1 {ac1:+.2f}, Ljung-Box p = {n.ljung_box_p:.1g}): "
-                    "a slow component is missing, so intervals on effects through this node are too narrow",
-                    f"declare trend/seasonality on {n.node}, a longer l_max on its spend edges, or the missing parent "
+                    f"a slow component is missing, so {consequence}",
+                    f"declare trend/seasonality or noise=ar1 on {n.node}, a longer l_max on its spend edges, or the missing parent "
                     "(`causalmmm validate` lists candidate edges)",
-                    "medium",
+                    "medium" if through else "low",
                 )
             )
     return out

@@ -36,6 +36,8 @@ DEFAULT_PRIORS: dict[str, Prior] = {
     # piecewise trend: slope changes at the changepoints (sparse: most knots change little)
     "changepoint": Prior("Laplace", mu=0.0, b=0.25),
     "season": Prior("Normal", mu=0.0, sigma=0.3),
+    # AR(1) residuals: the lag-1 correlation of a node's disturbance (noise=ar1)
+    "rho": Prior("Uniform", lower=-0.95, upper=0.95),
     # edge coefficients: the magnitude; the sign comes from the edge
     "beta_signed": Prior("HalfNormal", sigma=1.0),
     "beta_free": Prior("Normal", mu=0.0, sigma=1.0),
@@ -91,6 +93,7 @@ class NodeSpec:
     priors: Mapping[str, Prior] = field(default_factory=dict)
     changepoints: int = 0  # knots of a piecewise trend
     season_period: float | None = None  # periods per cycle; None = one year of the data frequency
+    noise: str = "iid"  # iid | ar1: e[t] = rho·e[t-1] + u[t]
 
     def __post_init__(self) -> None:
         if isinstance(self.trend, bool):  # runs written before trend families: True meant linear
@@ -188,6 +191,7 @@ class ModelSpec:
                     "changepoints": n.changepoints,
                     "seasonality": n.seasonality,
                     "season_period": n.season_period,
+                    "noise": n.noise,
                     "likelihood": n.likelihood,
                     "priors": {k: _prior_to_dict(p) for k, p in n.priors.items()},
                 }
@@ -213,6 +217,7 @@ class ModelSpec:
                     likelihood=nd["likelihood"],
                     changepoints=int(nd.get("changepoints", 0)),
                     season_period=nd.get("season_period"),
+                    noise=nd.get("noise", "iid"),
                     unblocked=nd.get("unblocked"),
                     priors={k: _prior_from_dict(p) for k, p in nd["priors"].items()},
                 )
@@ -298,7 +303,11 @@ def equation_text(n: NodeSpec, scales: Mapping[str, float] | None = None, period
         period = n.season_period or periods_per_year
         base += f" + fourier_{n.seasonality}(t; period={period:.5g})" if period else f" + fourier_{n.seasonality}(t)"
     noise = "Normal(0, sigma)" if n.likelihood == "normal" else "StudentT(nu, 0, sigma)"
-    return f"{n.name}[t] = intercept {terms}{base} + e[t],  e ~ {noise}   (all series divided by their mean |value|; beta_* >= 0)"
+    if n.noise == "ar1":
+        noise = f"e[t] = rho·e[t-1] + u[t],  u ~ {noise}"
+    else:
+        noise = f"e ~ {noise}"
+    return f"{n.name}[t] = intercept {terms}{base} + e[t],  {noise}   (all series divided by their mean |value|; beta_* >= 0)"
 
 
 def edge_default_priors(e: EdgeSpec) -> dict[str, Prior]:
@@ -313,6 +322,7 @@ def node_default_priors(n: NodeSpec) -> dict[str, Prior]:
     keys += ["trend"] if n.trend != "none" else []
     keys += ["changepoint"] if n.trend == "piecewise" else []
     keys += ["season"] if n.seasonality else []
+    keys += ["rho"] if n.noise == "ar1" else []
     return {k: n.priors.get(k, DEFAULT_PRIORS[k]) for k in keys}
 
 
@@ -464,6 +474,7 @@ def build_spec(
             priors=node_over,
             changepoints=node_info.changepoints if node_trend == "piecewise" else 0,
             season_period=node_info.season_period,
+            noise=declared.get("noise") or ("ar1" if flexible else "iid"),
             unblocked=unblocked,
         )
         bad = set(node_over) - set(node_default_priors(node))

@@ -15,11 +15,12 @@ from causalmmm.graph.io import graph_from_dot, graph_from_yaml, graph_to_dot, gr
 from causalmmm.model.build import build_model
 from causalmmm.model.checks import SIGN_RATIO, adstock_tail_warnings, sign_binding_warnings, tail_share
 from causalmmm.model.equations import param_name
-from causalmmm.spec import build_spec, sampled_edge_priors, sampled_node_priors
+from causalmmm.model.build import scaled_series as build_series
+from causalmmm.spec import ModelSpec, build_spec, sampled_edge_priors, sampled_node_priors
 
 DOT = """digraph m {
   demand [role=confounder]; event [role=control]; ppc [role=spend]; clicks [role=mediator];
-  sales [role=outcome, trend=piecewise, changepoints=3, seasonality=2, season_period=26];
+  sales [role=outcome, trend=piecewise, changepoints=3, seasonality=2, season_period=26, noise=ar1];
   demand -> ppc; demand -> clicks; ppc -> clicks [modulator=demand, l_max=4];
   clicks -> sales; event -> sales;
 }"""
@@ -48,7 +49,7 @@ def test_new_attributes_round_trip_through_dot_and_yaml(graph):
     assert graph_from_dot(graph_to_dot(graph)) == graph
     assert graph_from_yaml(graph_to_yaml(graph)) == graph
     sales = graph.node("sales")
-    assert (sales.trend, sales.changepoints, sales.seasonality, sales.season_period) == ("piecewise", 3, 2, 26.0)
+    assert (sales.trend, sales.changepoints, sales.seasonality, sales.season_period, sales.noise) == ("piecewise", 3, 2, 26.0, "ar1")
     assert graph.edge("ppc", "clicks").modulator == "demand"
     assert graph.declared_node_attrs("clicks") == {}  # undeclared attributes stay undeclared (lossless)
 
@@ -62,6 +63,7 @@ def test_new_attributes_round_trip_through_dot_and_yaml(graph):
         ("season_period=0", "season_period must be a positive number"),
         ("season_period=12", "season_period needs seasonality >= 1"),
         ("changepoints=4", "changepoints needs trend=piecewise"),
+        ("noise=ar2", "unknown noise 'ar2'; allowed values: iid, ar1"),
         ("trend=piecewise, changepoints=0", "changepoints must be >= 1"),
     ],
 )
@@ -84,7 +86,7 @@ def test_modulator_must_be_another_observed_parent():
 def test_spec_carries_node_baselines_and_modulator(graph, data):
     spec = build_spec(graph, data)
     sales = spec.node("sales")
-    assert (sales.trend, sales.changepoints, sales.seasonality, sales.season_period) == ("piecewise", 3, 2, 26.0)
+    assert (sales.trend, sales.changepoints, sales.seasonality, sales.season_period, sales.noise) == ("piecewise", 3, 2, 26.0, "ar1")
     assert spec.node("clicks").edge("ppc").modulator == "demand"
     event = sales.edge("event")  # a 0/1 event as a control parent: no transform, free sign
     assert (event.adstock, event.saturation, event.sign) == ("none", "none", "free")
@@ -250,9 +252,14 @@ def test_residual_autocorrelation_warns_on_a_missing_slow_component(graph, data)
         ar[t] = 0.9 * ar[t - 1] + rng.normal(0, 0.1)
     slow["sales"] = 100.0 * (1 + ar)
     quiet = misfit_warnings(PosteriorSCM(spec, load_data(white).validate_against(graph), draws))
-    loud = misfit_warnings(PosteriorSCM(spec, load_data(slow).validate_against(graph), draws))
+    loud = misfit_warnings(PosteriorSCM(spec, load_data(slow).validate_against(graph), draws, ("ppc",)))
     assert quiet == []
     assert [w.where for w in loud] == ["sales"] and loud[0].code == "residual_autocorrelation"
+    assert loud[0].severity == "medium" and "effects of ppc" in loud[0].message  # ppc's effect runs through sales
+    budget = white.copy()
+    budget["ppc"] = 500.0 * (1 + ar)  # a slow budget cycle the demand -> ppc equation lacks
+    (own,) = misfit_warnings(PosteriorSCM(spec, load_data(budget).validate_against(graph), draws, ("ppc",)))
+    assert (own.where, own.severity) == ("ppc", "low") and "channel effects are unaffected" in own.message
 
 
 def test_confounded_mechanism_warns_unless_an_experiment_calibrates_it():
@@ -275,3 +282,48 @@ def test_confounded_mechanism_warns_unless_an_experiment_calibrates_it():
     clean = graph_from_dot("digraph m { z [role=confounder]; x [role=spend]; y [role=outcome]; z -> x; z -> y; x -> y; }")
     df["z"] = rng.normal(size=60)
     assert confounding_warnings(build_spec(clean, load_data(df).validate_against(clean))) == []
+
+
+def test_ar1_noise_is_the_default_only_where_a_latent_parent_persists(graph, data):
+    spec = build_spec(graph, data)
+    assert spec.node("sales").noise == "ar1"  # declared
+    assert spec.node("clicks").noise == "iid"  # no latent parent, nothing declared
+    g = graph_from_dot(DOT.replace("demand [role=confounder]", "demand [role=confounder, observed=false]").replace("demand -> ppc; ", "").replace("modulator=demand, ", ""))
+    latent = build_spec(g, load_data(data.frame.drop(columns=["demand"])).validate_against(g), latent="baseline")
+    assert latent.node("clicks").noise == "ar1" and "rho" in sampled_node_priors(latent.node("clicks"))
+    assert "e[t] = rho·e[t-1] + u[t]" in latent.to_text()
+    assert ModelSpec.from_dict(latent.to_dict()) == latent
+
+
+def test_ar1_likelihood_is_the_exact_gaussian_ar1_density(graph, data):
+    """The model's log density of an AR(1) node equals the stationary AR(1) Gaussian density of its residuals."""
+    from scipy import stats
+
+    from causalmmm.model.build import time_features
+    from causalmmm.model.equations import node_mean, params_from_flat
+
+    spec = build_spec(graph, data)
+    node = spec.node("sales")
+    model = build_model(spec, data, ["sales"])
+    point = model.initial_point()
+    point["sales|rho_interval__"] = np.array(1.2)  # some rho well inside (-0.95, 0.95)
+    outs = model.unobserved_value_vars
+    values = dict(zip([v.name for v in outs], model.compile_fn(outs, inputs=model.value_vars, point_fn=False)(*[point[v.name] for v in model.value_vars])))
+    series = build_series(spec, data)
+    mu = np.asarray(node_mean(node, params_from_flat(node, values), {p: series[p] for p in node.parents}, time_features(spec), np))
+    rho, sigma, e = float(values["sales|rho"]), float(values["sales|sigma"]), series["sales"] - mu
+    expected = stats.norm.logpdf(e[0], 0, sigma / np.sqrt(1 - rho**2)) + stats.norm.logpdf(e[1:], rho * e[:-1], sigma).sum()
+    logp = model.compile_logp(vars=[model["sales|obs"]])(point)
+    assert 0.5 < abs(rho) < 0.95
+    np.testing.assert_allclose(logp, expected, rtol=1e-9)
+
+
+def test_ar1_noise_draws_have_the_declared_autocorrelation():
+    from causalmmm.model.noise import innovations, noise_draws
+
+    e = noise_draws("normal", {"sigma": np.full(400, 0.5), "rho": np.full(400, 0.7)}, (400, 300), np.random.default_rng(0))
+    ac1 = np.mean([np.corrcoef(r[:-1], r[1:])[0, 1] for r in e])
+    assert abs(ac1 - 0.7) < 0.03
+    assert abs(np.std(e) - 0.5 / np.sqrt(1 - 0.49)) < 0.02  # stationary from the first period
+    u = innovations(e[0], 0.7)
+    assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 0.15

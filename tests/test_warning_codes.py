@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
-from causalmmm.model.checks import confounding_warnings, convergence_severity, convergence_warnings
+from causalmmm.model.checks import confounding_warnings, convergence_severity, convergence_warnings, extrapolation_warnings, unseen_share
 from causalmmm.model.fit import NodeDiagnostics, SamplerConfig, sampler_warnings
 from causalmmm.report.distrust import distrust
+from causalmmm.spec import EdgeSpec, ModelSpec, NodeSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Codes made on the fly from strings that carry no code of their own (validation messages of old runs).
@@ -93,3 +96,36 @@ def test_latent_factor_fires_only_for_factor_latents(example_graph, random_frame
     found = [w for w in confounding_warnings(build_spec(g, data, latent="factor")) if w.code == "latent_factor"]
     assert found and all(w.severity == "low" for w in found)
     assert {w.where for w in found} <= set(build_spec(g, data, latent="factor").latent_children("demand"))
+
+
+EDGE = EdgeSpec("ppc_spend", "ppc_clicks", "geometric", "hill", 4, 0, "positive")
+
+
+def clicks_spec() -> ModelSpec:
+    return ModelSpec("ppc_clicks", (NodeSpec("ppc_clicks", (EDGE,)),), ("ppc_spend",), {"ppc_spend": 1.0, "ppc_clicks": 1.0}, "W", 104)
+
+
+def hill_draws(k: float = 1.0, s: float = 1.5) -> dict[str, np.ndarray]:
+    return {"ppc_clicks|ppc_spend|alpha": np.full(4, 0.3), "ppc_clicks|ppc_spend|k": np.full(4, k), "ppc_clicks|ppc_spend|s": np.full(4, s)}
+
+
+def test_spend_extrapolation_fires_when_spend_never_goes_low():
+    x = np.random.default_rng(0).uniform(0.6, 1.4, 104)
+    (w,) = extrapolation_warnings(clicks_spec(), hill_draws(), {"ppc_spend": x})
+    assert (w.code, w.where, w.severity) == ("spend_extrapolation", "ppc_spend -> ppc_clicks", "high") and "hill prior" in w.message
+
+
+def test_spend_extrapolation_is_quiet_when_the_channel_goes_dark_and_low_when_an_experiment_anchors_it():
+    dark = np.tile([1.6, 1.6, 1.6, 0.0, 0.0, 0.0, 0.0, 0.0], 13)
+    assert extrapolation_warnings(clicks_spec(), hill_draws(), {"ppc_spend": dark}) == []
+    lift = SimpleNamespace(name="ppc_go_dark", use="calibrate", treatment="ppc_spend")
+    x = np.random.default_rng(0).uniform(0.6, 1.4, 104)
+    (w,) = extrapolation_warnings(clicks_spec(), hill_draws(), {"ppc_spend": x}, [lift])
+    assert w.severity == "low" and "ppc_go_dark anchors it" in w.message
+
+
+def test_unseen_share_is_the_curve_at_the_lowest_input_over_its_mean():
+    e = EdgeSpec("a", "b", "none", "hill", 1, 0, "positive")
+    x = np.array([0.5, 1.0, 1.5])
+    f = x**2 / (x**2 + 1.0)
+    np.testing.assert_allclose(unseen_share(e, {"k": np.array([1.0]), "s": np.array([2.0])}, x), f.min() / f.mean())

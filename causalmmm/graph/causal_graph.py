@@ -18,9 +18,11 @@ from causalmmm.transforms.registry import ADSTOCKS, SATURATIONS  # the families 
 ROLES: tuple[str, ...] = ("spend", "mediator", "confounder", "control", "outcome")
 SIGNS: tuple[str, ...] = ("positive", "negative", "free")
 TRENDS: tuple[str, ...] = ("none", "linear", "piecewise")
+#: Residual processes of a node's equation: independent, or AR(1) (a persistent disturbance, e.g. a latent parent).
+NOISES: tuple[str, ...] = ("iid", "ar1")
 EDGE_ATTRS: tuple[str, ...] = ("adstock", "saturation", "l_max", "lag", "sign", "modulator")
 #: Node attributes that shape the node's own equation (baseline terms), beside role and observed.
-MECHANISM_ATTRS: tuple[str, ...] = ("trend", "changepoints", "seasonality", "season_period")
+MECHANISM_ATTRS: tuple[str, ...] = ("trend", "changepoints", "seasonality", "season_period", "noise")
 NODE_ATTRS: tuple[str, ...] = ("role", "observed") + MECHANISM_ATTRS
 #: Layer order used for drawing and discovery tiers.
 ROLE_TIER: dict[str, int] = {"confounder": 0, "control": 0, "spend": 1, "mediator": 2, "outcome": 3}
@@ -41,6 +43,7 @@ class NodeInfo:
     changepoints: int = DEFAULT_CHANGEPOINTS
     seasonality: int = 0
     season_period: float | None = None  # None: from the data frequency
+    noise: str | None = None  # None: by default (AR(1) on nodes with a latent parent, else iid)
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,8 @@ def check_mechanism_attrs(attrs: dict[str, Any], where: str) -> dict[str, Any]:
         out["changepoints"] = _check_int(out["changepoints"], "changepoints", where, 1)
         if (out["trend"] or "none") != "piecewise":
             raise GraphError("changepoints needs trend=piecewise", where=where, hint="add trend=piecewise or remove changepoints")
+    if out["noise"] is not None:
+        out["noise"] = _check_choice(out["noise"], NOISES, "noise", where)
     if out["seasonality"] is not None:
         out["seasonality"] = _check_int(out["seasonality"], "seasonality", where, 0)
     if out["season_period"] is not None:
@@ -160,18 +165,20 @@ class CausalGraph:
         changepoints: int | None = None,
         seasonality: int | None = None,
         season_period: float | None = None,
+        noise: str | None = None,
     ) -> CausalGraph:
         """Add (or redefine) a node. Returns ``self`` for chaining.
 
         ``trend`` (none | linear | piecewise, with ``changepoints`` knots), ``seasonality`` (a Fourier
         order) and ``season_period`` (periods per cycle; default from the data frequency) add baseline
-        terms to the node's own equation.
+        terms to the node's own equation; ``noise`` (iid | ar1) its residual process.
         """
         where = f"node {name!r}"
         if not isinstance(name, str) or not name.strip():
             raise GraphError("node names must be non-empty strings", where=repr(name))
         _check_choice(role, ROLES, "role", where)
-        mech = check_mechanism_attrs({"trend": trend, "changepoints": changepoints, "seasonality": seasonality, "season_period": season_period}, where)
+        declared = {"trend": trend, "changepoints": changepoints, "seasonality": seasonality, "season_period": season_period, "noise": noise}
+        mech = check_mechanism_attrs(declared, where)
         self._g.add_node(name, role=role, observed=parse_bool(observed, "observed", where), **mech)
         return self
 
@@ -249,6 +256,7 @@ class CausalGraph:
             changepoints=d.get("changepoints") or DEFAULT_CHANGEPOINTS,
             seasonality=d.get("seasonality") or 0,
             season_period=d.get("season_period"),
+            noise=d.get("noise"),
         )
 
     def declared_node_attrs(self, name: str) -> dict[str, Any]:

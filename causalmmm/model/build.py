@@ -116,10 +116,17 @@ def add_node_likelihood(node: NodeSpec, flat: dict, series: dict[str, np.ndarray
     mu = node_mean(node, params, parents, features, pt)
     sigma = params["sigma"]
     name = param_name(node.name, "obs")
+    y = series[node.name]
+    loc, scale = mu, sigma
+    if node.noise == "ar1":  # one observed vector (pointwise log-lik keeps T terms): e[0] stationary, then e[t] | e[t-1]
+        rho = params["rho"]
+        resid = y - mu
+        loc = pt.concatenate([mu[:1], mu[1:] + rho * resid[:-1]])
+        scale = pt.concatenate([pt.stack([sigma / pt.sqrt(1.0 - rho**2)]), pt.ones(len(y) - 1) * sigma])
     if node.likelihood == "student_t":
-        pm.StudentT(name, nu=params["nu"], mu=mu, sigma=sigma, observed=series[node.name])
+        pm.StudentT(name, nu=params["nu"], mu=loc, sigma=scale, observed=y)
     else:
-        pm.Normal(name, mu=mu, sigma=sigma, observed=series[node.name])
+        pm.Normal(name, mu=loc, sigma=scale, observed=y)
     return mu
 
 

@@ -11,6 +11,8 @@
   ratio. Below :data:`SIGN_RATIO` the data do not support the declared sign.
 * ``convergence``: R-hat, ESS and divergences from the per-node diagnostics, graded low (short chains),
   medium (some divergences, under 100 effective draws) or high (R-hat > 1.05, 10+ divergences).
+* ``spend_extrapolation``: a channel's spend never goes low, so most of its do(0) effect lies on the part
+  of the saturation curve below the lowest observed spend (the prior's, not the data's).
 * ``nonfinite_draws``: a node's draws contain inf or NaN (the fast Laplace approximation at a
   sign boundary, a diverged chain); every number computed from them is suspect.
 """
@@ -22,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import networkx as nx
 import numpy as np
 
-from causalmmm.fmt import num
-from causalmmm.model.equations import ParamName, param_name
+from causalmmm.fmt import num, pct
+from causalmmm.model.equations import ParamName, edge_input, param_name
 from causalmmm.model_warnings import ModelWarning
 from causalmmm.spec import EdgeSpec, ModelSpec
 from causalmmm.transforms import ADSTOCK_PARAMS, adstock_weights
@@ -36,6 +38,9 @@ TAIL_SHARE = 0.10
 TAIL_TARGET = 0.05  # the suggested l_max leaves at most this share beyond it
 SIGN_RATIO = 1.35
 MAX_SUGGESTED_L_MAX = 104
+#: spend_extrapolation: above these posterior-mean unseen shares, total ROAS is mostly the saturation prior's.
+UNSEEN_MEDIUM = 0.20
+UNSEEN_HIGH = 0.40
 #: Convergence grades (:func:`convergence_severity`).
 RHAT_OK = 1.01
 RHAT_SEVERE = 1.05
@@ -240,6 +245,51 @@ def confounding_warnings(spec: ModelSpec, experiments: Sequence[Experiment] = ()
                     "low",
                 )
             )
+    return out
+
+
+def unseen_share(e: EdgeSpec, params: Mapping[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Per draw, ``f(z_min) / mean_t f(z_t)`` for the scaled spend series ``x``: the share of the do(spend = 0)
+    contrast on the child that lies below the lowest input the data show (warm-up periods excluded)."""
+    p = {k: np.asarray(v, dtype=float) for k, v in params.items()}
+    fx = np.atleast_2d(np.asarray(edge_input(e, p, x, np), dtype=float))  # (S, T)
+    seen = fx[:, max(e.l_max - 1, 0) + e.lag :]
+    return seen.min(axis=1) / np.maximum(fx.mean(axis=1), 1e-12)  # f increases with z: min f = f(z_min)
+
+
+def extrapolation_warnings(
+    spec: ModelSpec, draws: Mapping[str, np.ndarray], series: Mapping[str, np.ndarray], experiments: Sequence[Experiment] = ()
+) -> list[ModelWarning]:
+    """``spend_extrapolation``: a saturating spend edge whose do(0) effect lies mostly below the lowest observed
+    spend, where the curve is the saturation prior's, not the data's. Severity by the unseen share
+    (:data:`UNSEEN_MEDIUM`, :data:`UNSEEN_HIGH`); low when a calibrating experiment switches that channel."""
+    tested: dict[str, list[str]] = {}
+    for ex in experiments:
+        if getattr(ex, "use", None) == "calibrate" and getattr(ex, "treatment", None):
+            tested.setdefault(str(ex.treatment), []).append(str(ex.name))
+    out = []
+    for node in spec.nodes:
+        for e in node.edges:
+            if e.is_adjustment or e.saturation == "none" or e.source not in spec.exogenous or e.source not in series:
+                continue
+            names = {k: param_name(node.name, k, e.source) for k in e.param_names if k != "beta"}
+            if not all(n in draws for n in names.values()):
+                continue
+            share = float(np.mean(unseen_share(e, {k: draws[n] for k, n in names.items()}, np.asarray(series[e.source], dtype=float))))
+            if share <= UNSEEN_MEDIUM:
+                continue
+            low = float(np.min(series[e.source]) / max(float(np.mean(series[e.source])), 1e-300))
+            message = (
+                f"{pct(share)} of the effect of switching {e.source} off lies below its lowest observed spend ({pct(low)} of its mean): "
+                f"total contribution and ROAS there follow the {e.saturation} prior, not the data (marginal ROAS at current spend is identified)"
+            )
+            if e.source in tested:
+                message += f"; the calibrating experiment {', '.join(tested[e.source])} anchors it"
+                severity = "low"
+            else:
+                severity = "high" if share > UNSEEN_HIGH else "medium"
+            fix = f"calibrate with a go-dark or low-spend experiment on {e.source}, or decide on marginal ROAS"
+            out.append(ModelWarning("spend_extrapolation", f"{e.source} -> {node.name}", message, fix, severity))
     return out
 
 

@@ -140,7 +140,7 @@ def node_mean(node: NodeSpec, params: Mapping[str, Any], parents: Mapping[str, A
 def params_from_flat(node: NodeSpec, flat: Mapping[str, Any]) -> dict[str, Any]:
     """Nest flat ``node|...`` variables (PyMC RVs or posterior arrays) for ``node_mean``."""
     out: dict[str, Any] = {"edges": {}}
-    for key in ("intercept", "sigma", "nu", "trend", "changepoint", "season"):
+    for key in ("intercept", "sigma", "nu", "trend", "changepoint", "season", "rho"):
         name = param_name(node.name, key)
         if name in flat:
             out[key] = flat[name]

@@ -34,6 +34,7 @@ from causalmmm.errors import QueryError
 from causalmmm.fmt import num, signed
 from causalmmm.model.build import scaled_series, time_features
 from causalmmm.model.equations import node_mean, param_name, params_from_flat
+from causalmmm.model.noise import noise_draws
 from causalmmm.model.propagate import Intervention, counterfactual_values
 from causalmmm.spec import ModelSpec
 
@@ -156,8 +157,7 @@ class PosteriorSCM:
         for n in self.spec.nodes:
             causes = set(n.causes)
             mu = self.mean(n.name, {p: values[p] if p in causes else fact[p] for p in n.parents})
-            sigma = np.asarray(self._params[n.name]["sigma"])[:, None]
-            y = mu + sigma * rng.standard_normal((S, T))
+            y = mu + noise_draws(n.likelihood, self._params[n.name], (S, T), rng)
             if n.name in by_node:
                 y = by_node[n.name].apply(y, mask, self.spec.scales[n.name])
             values[n.name] = y

@@ -22,8 +22,9 @@ from causalmmm.data import Dataset
 from causalmmm.errors import DataError
 from causalmmm.fmt import num, pct
 from causalmmm.model.equations import TimeFeatures, node_mean, params_from_flat
+from causalmmm.model.noise import noise_draws
 from causalmmm.spec import ModelSpec
-from causalmmm.validation.residuals import PPC_PROB, noise_draws
+from causalmmm.validation.residuals import PPC_PROB
 
 SEASON = {"W": 52, "D": 7}
 PREDICTION = "one-step structural mean given the observed parents"

@@ -17,13 +17,14 @@ of the mean, in the model's scaled units. Three checks per modelled node:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import networkx as nx
 import numpy as np
 from scipy import stats
 
 from causalmmm.fmt import pct
+from causalmmm.model.noise import innovations, noise_draws
 from causalmmm.query.do import PosteriorSCM
 from causalmmm.transforms.time import autocorrelations
 
@@ -148,16 +149,6 @@ class Diagnostics:
         return "\n".join(lines)
 
 
-def noise_draws(likelihood: str, params: Mapping[str, Any], shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    """Draws of a node's noise (scaled units, ``shape`` = (S, T)) from its likelihood, one sigma (and nu) per draw."""
-    sigma = np.asarray(params["sigma"], dtype=float).reshape(-1, 1)
-    if likelihood == "student_t" and "nu" in params:
-        base = rng.standard_t(np.broadcast_to(np.asarray(params["nu"], dtype=float).reshape(-1, 1), shape))
-    else:
-        base = rng.standard_normal(shape)
-    return sigma * base
-
-
 def posterior_predictive(scm: PosteriorSCM, node: str, mu: np.ndarray, seed: int = 0) -> np.ndarray:
     """Draws of ``node`` (scaled units, (S, T)) from its likelihood around the structural mean ``mu``."""
     return mu + noise_draws(scm.spec.node(node).likelihood, scm.node_params[node], mu.shape, np.random.default_rng(seed))
@@ -182,8 +173,10 @@ def diagnose_residuals(scm: PosteriorSCM, max_lag: int | None = None, seed: int 
         y = np.asarray(scm.series[n.name], dtype=float)
         mu = np.asarray(mus[n.name], dtype=float)
         resid[n.name] = y - mu.mean(axis=0)
-        acs = autocorrelations(resid[n.name], k)
-        q, p = ljung_box(resid[n.name], k)
+        rho = scm.node_params[n.name].get("rho")
+        shocks = innovations(resid[n.name], None if rho is None else float(np.mean(rho)))  # an AR(1) node: what its noise model leaves
+        acs = autocorrelations(shocks, k)
+        q, p = ljung_box(shocks, k)
         cover = interval_coverage(y, posterior_predictive(scm, n.name, mu, seed))
         nodes.append(NodeResiduals(n.name, [float(a) for a in acs], q, p, cover, float(np.std(resid[n.name]))))
     # candidate pairs: value tests (other -> node would be a legal new edge) and residual-residual tests
