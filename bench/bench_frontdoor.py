@@ -109,7 +109,8 @@ def main() -> None:
         errs = np.abs([r["err"] for r in sub])
         m_errs = np.abs([r["mroas_err"] for r in sub])
         unseen = np.median([r["unseen"] for r in sub])
-        summary.append([p, m, c, f"{np.median(errs):.1%}", f"{errs.max():.1%}", f"{sum(r['covered'] for r in sub)}/{len(sub)}", f"{np.median(m_errs):.1%}", f"{unseen:.0%}"])
+        covers = f"{sum(r['covered'] for r in sub)}/{len(sub)}"
+        summary.append([p, m, c, f"{np.median(errs):.1%}", f"{errs.max():.1%}", covers, f"{np.median(m_errs):.1%}", f"{unseen:.0%}"])
     text += table(["world", "method", "channel", "median abs error", "max abs error", "94% HDI covers", "mROAS median abs error", "unseen share"], summary)
     text += "\nPer seed:\n\n"
     text += table(

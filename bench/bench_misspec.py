@@ -153,7 +153,7 @@ def main() -> None:
         f"(short chains, fast approximation). Goals: warned on 100% of channel-seeds with |error| > {WRONG:.0%}; "
         f"false alarms (warned with |error| <= {RIGHT:.0%}) at most 10%.\n\n"
         + table(
-            ["family", "channel-seeds", f"warned, abs. error > {WRONG:.0%}", f"warned, abs. error <= {RIGHT:.0%} (false alarms)", "alarm codes (channel-seeds)"],
+            ["family", "channel-seeds", f"warned, abs. error > {WRONG:.0%}", f"warned, abs. error <= {RIGHT:.0%} (false alarms)", "alarm codes"],
             [alarm_row(f, [r for r in rows if r["family"] == f]) for f in args.families] + [alarm_row("all families", rows)],
         )
         + "\n<details><summary>per seed</summary>\n\n"

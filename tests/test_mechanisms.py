@@ -13,9 +13,9 @@ from causalmmm.errors import GraphError
 from causalmmm.graph.causal_graph import DEFAULT_L_MAX, CausalGraph
 from causalmmm.graph.io import graph_from_dot, graph_from_yaml, graph_to_dot, graph_to_yaml
 from causalmmm.model.build import build_model
+from causalmmm.model.build import scaled_series as build_series
 from causalmmm.model.checks import SIGN_RATIO, adstock_tail_warnings, sign_binding_warnings, tail_share
 from causalmmm.model.equations import param_name
-from causalmmm.model.build import scaled_series as build_series
 from causalmmm.spec import ModelSpec, build_spec, sampled_edge_priors, sampled_node_priors
 
 DOT = """digraph m {
@@ -288,7 +288,8 @@ def test_ar1_noise_is_the_default_only_where_a_latent_parent_persists(graph, dat
     spec = build_spec(graph, data)
     assert spec.node("sales").noise == "ar1"  # declared
     assert spec.node("clicks").noise == "iid"  # no latent parent, nothing declared
-    g = graph_from_dot(DOT.replace("demand [role=confounder]", "demand [role=confounder, observed=false]").replace("demand -> ppc; ", "").replace("modulator=demand, ", ""))
+    dot = DOT.replace("demand [role=confounder]", "demand [role=confounder, observed=false]").replace("demand -> ppc; ", "")
+    g = graph_from_dot(dot.replace("modulator=demand, ", ""))
     latent = build_spec(g, load_data(data.frame.drop(columns=["demand"])).validate_against(g), latent="baseline")
     assert latent.node("clicks").noise == "ar1" and "rho" in sampled_node_priors(latent.node("clicks"))
     assert "e[t] = rho·e[t-1] + u[t]" in latent.to_text()
