@@ -16,7 +16,6 @@ from typing import Any, Callable
 import click
 
 from causalmmm.errors import CausalMMMError
-from causalmmm.fmt import num
 
 # ------------------------------------------------------------------ helpers
 
@@ -330,7 +329,7 @@ def experiments_analyze(experiments_file: Path, output: Path | None, seed: int, 
     payload = {"experiments": [r.to_dict() for r in results], "output": str(output) if output else None}
 
     def text() -> str:
-        lines = [f"{r.experiment.name:<24} {r.method:<48} estimate {num(r.estimate)} (se {num(r.se)}, {r.experiment.unit})" for r in results]
+        lines = [r.to_text() for r in results]
         if output:
             lines.append(f"wrote {output}")
         return "\n".join(lines) or "no experiment with raw data"

@@ -227,6 +227,7 @@ def as_experiments(experiments: Any, graph: CausalGraph, data: Dataset, *, seed:
         return []
     if isinstance(experiments, (str, Path)):
         exps = load_experiments(experiments)
+        check_against([e for e in exps if e.has_result or e.scope == "geo"], graph, data)  # refuse before a long analysis
         raw = [e.name for e in exps if e.data is not None and not e.has_result]
         if raw:
             if progress:

@@ -36,6 +36,7 @@ experiments:
     end: 2022-08-01
     data: brand_geo.csv
     treated: [geo_03, geo_07]
+    geo_shares: {geo_03: 0.05, geo_07: 0.04}  # without shares the estimate is geo-level and check_against refuses it
     use: holdout
 """
 

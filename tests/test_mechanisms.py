@@ -206,9 +206,11 @@ def test_one_intervention_type_for_queries_experiments_and_the_simulator():
     (e,) = experiments_from_yaml(yml)
     assert q == d[0] == s == e.intervention == Intervention("brand_spend", "scale", 1.2)
     assert d[1] == Intervention.off("ppc_spend") and d[1].to_spec() == "off" and q.to_text() == "brand_spend*=1.2"
-    with pytest.raises(ExperimentError, match="intervention 'on' needs the spend level"):
-        experiments_from_yaml(yml.replace("{scale: 1.2}", "on"))
-    with pytest.raises(QueryError, match=r"do\['x'\]: intervention scale must be >= 0"):
+    (live,) = experiments_from_yaml(yml.replace("{scale: 1.2}", "on"))  # a go-live: YAML's boolean read as written
+    assert live.intervention.kind == "on"
+    with pytest.raises(ExperimentError, match="unknown intervention 'yes'"):
+        experiments_from_yaml(yml.replace("{scale: 1.2}", "yes"))
+    with pytest.raises(QueryError, match=r"do\['x'\]: intervention '\{scale: -1\}': a scale must be >= 0"):
         interventions_from_dict({"x": {"scale": -1}})
 
 

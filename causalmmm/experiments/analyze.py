@@ -12,16 +12,18 @@ Geo scaling rule. Each geo's sales are indexed to its pre-period mean; the
 treated series is the mean index of the treated geos and the donors are the
 control geos' indices. The synthetic-control effect (index points per period)
 times the treated geos' summed pre-period mean sales is the effect in the
-treated geos; divided by the treated geos' share of the national total
-(``geo_shares`` from the file, else their share of pre-period panel sales) it
-is the national effect per period. This is exact when geos respond in
-proportion to their size.
+treated geos (geo-level). With ``geo_shares`` (each treated geo's share of the
+national total) it is divided by their sum to give the national effect per
+period (``scope: national``, scaled by 1/Σ shares); this is exact when geos
+respond in proportion to their size. Without ``geo_shares`` nothing is scaled:
+the estimate stays geo-level (``scope: geo``), which the national model cannot
+use. Every result states its scope and factor (:meth:`AnalysisResult.to_text`).
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -30,6 +32,7 @@ import pandas as pd
 
 from causalmmm.errors import ExperimentError
 from causalmmm.experiments.schema import Experiment, with_result
+from causalmmm.fmt import num
 
 
 @dataclass
@@ -39,6 +42,24 @@ class AnalysisResult:
     se: float
     method: str
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    scale_factor: float = 1.0  # estimate = (effect the method measured) × scale_factor
+    scale_rule: str = "not scaled"
+
+    @property
+    def scope(self) -> str:
+        return self.experiment.scope
+
+    def scope_text(self) -> str:
+        """Whose effect the estimate is and how it was scaled, in words."""
+        if self.scope == "geo":
+            return f"geo-level: the treated geos' own effect ({', '.join(self.experiment.treated)}), not scaled; add geo_shares to get the national effect"
+        if self.scale_factor != 1.0:
+            return f"national: treated geos' effect x {num(self.scale_factor)} ({self.scale_rule})"
+        return "national"
+
+    def to_text(self) -> str:
+        e = self.experiment
+        return f"{e.name:<24} {self.method:<48} estimate {num(self.estimate)} (se {num(self.se)}, {e.unit}); {self.scope_text()}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +69,9 @@ class AnalysisResult:
             "estimate": self.estimate,
             "se": self.se,
             "unit": self.experiment.unit,
+            "scope": self.scope,
+            "scale_factor": self.scale_factor,
+            "scale_rule": self.scale_rule,
             "diagnostics": self.diagnostics,
         }
 
@@ -166,6 +190,7 @@ def analyze_geo_lift(e: Experiment, base: Path, *, seed: int = 0, draws: int = 5
     unknown = [g for g in e.treated if g not in wide.columns]
     if unknown:
         raise ExperimentError(f"treated geo(s) not in the panel: {', '.join(unknown)}", where=e.where)
+    share, to_scope, rule = _geo_scale(e)
     wide = wide.loc[wide.index <= e.end]
     pre = wide.index < e.start
     if pre.sum() < 8:
@@ -188,13 +213,6 @@ def analyze_geo_lift(e: Experiment, base: Path, *, seed: int = 0, draws: int = 5
     dims = [d for d in impact.dims if d not in ("chain", "draw")]
     per_draw_index = impact.mean(dim=[d for d in dims if d != "treated_units"]).sum(dim="treated_units").stack(s=("chain", "draw")).to_numpy()
     treated_scale = float(pre_mean[list(e.treated)].sum())
-    shares = e.extra.get("geo_shares")
-    if shares:
-        share = float(sum(float(shares[g]) for g in e.treated))
-        share_rule = "geo_shares from the experiment file"
-    else:
-        share = float(wide.loc[pre, list(e.treated)].to_numpy().sum() / wide.loc[pre].to_numpy().sum())
-        share_rule = "treated share of pre-period panel sales"
     n_post = int((~pre).sum())
     # The posterior of the mean impact reflects uncertainty in the synthetic control's weights only;
     # the treated series' own noise over the post period adds sigma^2 / n_post (index units).
@@ -205,8 +223,7 @@ def analyze_geo_lift(e: Experiment, base: Path, *, seed: int = 0, draws: int = 5
     gap = gap - gap.mean()
     rho = float(np.clip(np.sum(gap[1:] * gap[:-1]) / max(np.sum(gap**2), 1e-12), 0.0, 0.9))
     var_index = float(per_draw_index.var()) + float(np.mean(sigma**2)) / n_post * (1 + rho) / (1 - rho)
-    to_national = treated_scale / share
-    est, se = _to_unit(e, float(per_draw_index.mean()) * to_national, float(np.sqrt(var_index)) * to_national, n_post)
+    est, se = _to_unit(e, float(per_draw_index.mean()) * treated_scale * to_scope, float(np.sqrt(var_index)) * treated_scale * to_scope, n_post)
     pre_fit = result.score if hasattr(result, "score") else None
     diag = {
         "treated_geos": list(e.treated),
@@ -214,11 +231,21 @@ def analyze_geo_lift(e: Experiment, base: Path, *, seed: int = 0, draws: int = 5
         "pre_periods": int(pre.sum()),
         "post_periods": n_post,
         "treated_share": share,
-        "share_rule": share_rule,
+        "treated_share_of_panel": float(wide.loc[pre, list(e.treated)].to_numpy().sum() / wide.loc[pre].to_numpy().sum()),
         "noise_autocorrelation": rho,
         "pre_r2": float(np.asarray(pre_fit.iloc[0])) if pre_fit is not None and hasattr(pre_fit, "iloc") else None,
     }
-    return AnalysisResult(with_result(e, est, se), est, se, "CausalPy SyntheticControl (WeightedSumFitter)", diag)
+    analysed = with_result(e, est, se) if share is not None else replace(with_result(e, est, se), scope="geo")
+    return AnalysisResult(analysed, est, se, "CausalPy SyntheticControl (WeightedSumFitter)", diag, to_scope, rule)
+
+
+def _geo_scale(e: Experiment) -> tuple[float | None, float, str]:
+    """(Σ treated geo_shares, factor from the treated geos' effect to the estimate's scope, rule in words)."""
+    shares = e.extra.get("geo_shares")
+    if e.scope == "geo" or not shares:
+        return None, 1.0, "geo-level, not scaled (no geo_shares)" if not shares else "geo-level, not scaled (scope: geo)"
+    share = float(sum(float(shares[g]) for g in e.treated))  # validated when the file was read
+    return share, 1.0 / share, f"1 / sum of treated geo_shares {num(share)}"
 
 
 # -------------------------------------------------------------------- pre/post (ITS)

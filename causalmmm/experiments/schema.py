@@ -4,11 +4,17 @@ An experiment says: intervene on ``treatment`` (off / scale / set) over
 [``start``, ``end``]; the effect is the change in the sum of the ``measured``
 node(s), intervened minus business-as-usual, per data period (``per_period``)
 or summed over the window (``total``).
+
+Its ``scope`` says whose effect ``estimate`` is: ``national`` (the whole market,
+the model's units) or ``geo`` (the treated geos only, e.g. a geo-lift analysed
+without ``geo_shares``). Only national estimands can calibrate or validate the
+national model.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -24,6 +30,8 @@ from causalmmm.spec import LIKELIHOODS
 DESIGNS = ("lift", "geo_lift", "switchback", "pre_post")
 UNITS = ("per_period", "total")
 USES = ("calibrate", "holdout")
+SCOPES = ("national", "geo")
+_BOOL_TAG = "tag:yaml.org,2002:bool"
 _KNOWN = {
     "name",
     "design",
@@ -44,7 +52,10 @@ _KNOWN = {
     "controls",
     "notes",
     "analysis",
+    "scope",
+    "lift_row",
 }
+_EXTRA = ("raw_periods_per_period", "geo_shares", "controls", "notes", "analysis", "lift_row")
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,7 @@ class Experiment:
     likelihood: str = "normal"
     extra: Mapping[str, Any] = field(default_factory=dict)
     source: str = "<experiments>"
+    scope: str = "national"  # national | geo: whose effect the estimate is
 
     def __post_init__(self) -> None:
         if not isinstance(self.intervention, Intervention):  # ("set", v) pairs and "off" from code that builds experiments
@@ -102,6 +114,8 @@ class Experiment:
             d["treated"] = list(self.treated)
         if self.likelihood != "normal":
             d["likelihood"] = self.likelihood
+        if self.design == "geo_lift" or self.scope != "national":
+            d["scope"] = self.scope
         d.update(self.extra)
         return d
 
@@ -174,7 +188,10 @@ def parse_experiment(raw: Any, index: int, source: str, line: int | None = None)
     treated = raw.get("treated") or []
     if not isinstance(treated, list):
         raise _err("treated must be a list of geo names", where, "e.g. treated: [geo_03, geo_07]")
-    extra = {k: raw[k] for k in ("raw_periods_per_period", "geo_shares", "controls", "notes", "analysis") if k in raw}
+    if raw.get("geo_shares") is not None:
+        _check_shares(raw["geo_shares"], treated, where)
+    extra = {k: raw[k] for k in _EXTRA if k in raw}
+    scope = _scope(raw, design, where, has_estimate=estimate is not None)
     return Experiment(
         name=name,
         design=design,
@@ -192,11 +209,70 @@ def parse_experiment(raw: Any, index: int, source: str, line: int | None = None)
         likelihood=likelihood,
         extra=extra,
         source=source,
+        scope=scope,
     )
 
 
-def _item_lines(text: str) -> list[int]:
-    """1-based start line of each item of the top-level `experiments:` list."""
+def _check_shares(shares: Any, treated: Sequence[Any], where: str) -> None:
+    """``geo_shares`` maps every treated geo to its share of the national total; their sum is in (0, 1]."""
+    hint = "geo_shares: {GEO: SHARE, ...}, each treated geo's fraction of the national total, e.g. {geo_07: 0.08}"
+    if not isinstance(shares, dict):
+        raise _err(f"geo_shares must be a mapping of geo to share, got {shares!r}", where, hint)
+    missing = [str(g) for g in treated if g not in shares]
+    if missing:
+        raise _err(f"geo_shares has no share for treated geo(s) {', '.join(missing)}", where, hint)
+    for g, v in shares.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 < float(v) <= 1.0:
+            raise _err(f"geo_shares[{g!s}] must be a number in (0, 1], got {v!r}", where, hint)
+    total = sum(float(shares[g]) for g in treated)
+    if total > 1.0 + 1e-9:
+        raise _err(f"the treated geos' shares sum to {total:g} > 1", where, hint)
+
+
+def _scope(raw: Mapping[str, Any], design: str, where: str, *, has_estimate: bool) -> str:
+    """Whose effect the estimate is. A geo-lift is national only with ``geo_shares`` (to scale the
+    treated geos' effect) or when the file says so for a given estimate; never by default."""
+    scope = raw.get("scope")
+    shares = bool(raw.get("geo_shares"))
+    if scope is None:
+        if design != "geo_lift" or shares:
+            return "national"
+        if has_estimate:
+            raise _err(
+                "a geo_lift estimate must say whose effect it is",
+                where,
+                "add scope: national (the whole market's effect) or scope: geo (the treated geos only)",
+            )
+        return "geo"  # raw data without geo_shares: analysed into the treated geos' own effect
+    if scope not in SCOPES:
+        raise _err(f"unknown scope {scope!r}", where, f"allowed: {', '.join(SCOPES)}")
+    if scope == "geo" and design != "geo_lift":
+        raise _err(f"scope: geo needs design: geo_lift, not {design}", where, "only a geo-lift measures the treated geos alone; use scope: national")
+    if scope == "national" and design == "geo_lift" and not has_estimate and not shares:
+        raise _err(
+            "scope: national needs geo_shares to scale the treated geos' effect",
+            where,
+            "add geo_shares: {GEO: SHARE, ...} (each treated geo's share of the national measured total)",
+        )
+    return str(scope)
+
+
+def _respelled(item: yaml.Node, loaded: Any) -> dict[str, Any]:
+    """Fields YAML 1.1 read as booleans (on, off, yes, no, ...), back in the user's own spelling."""
+    out: dict[str, Any] = {}
+    if not isinstance(item, yaml.MappingNode) or not isinstance(loaded, dict):
+        return out
+    for key, value in item.value:
+        if isinstance(value, yaml.ScalarNode) and value.tag == _BOOL_TAG:
+            out[key.value] = value.value
+        elif isinstance(value, yaml.MappingNode) and key.value == "intervention" and isinstance(loaded.get("intervention"), dict):
+            keys = [k.value if k.tag == _BOOL_TAG else loaded_key for (k, _), loaded_key in zip(value.value, loaded["intervention"])]
+            out[key.value] = dict(zip(keys, loaded["intervention"].values()))
+    return out
+
+
+def _item_nodes(text: str) -> list[yaml.Node]:
+    """The YAML nodes of the items of the top-level `experiments:` list."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
@@ -205,18 +281,35 @@ def _item_lines(text: str) -> list[int]:
         return []
     for key, value in root.value:
         if key.value == "experiments" and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
+            return list(value.value)
     return []
 
 
+_STAR = re.compile(r"^\s*-?\s*intervention:\s*\*", re.M)
+
+
 def experiments_from_yaml(text: str, source: str = "<experiments>") -> list[Experiment]:
-    doc = load_yaml_text(text, source, ExperimentError)
+    try:
+        doc = load_yaml_text(text, source, ExperimentError)
+    except ExperimentError as exc:
+        m = _STAR.search(text)
+        if m and ("alias" in exc.what or "alphabetic or numeric" in exc.what):
+            line = text.count("\n", 0, m.start()) + 1
+            written = text[m.start() :].splitlines()[0].strip()
+            raise _err(
+                f"{written!r}: an unquoted * starts a YAML alias", f"{source}:{line}", "quote it, intervention: '*1.5', or write intervention: {scale: 1.5}"
+            ) from None
+        raise
     if not isinstance(doc, dict) or not isinstance(doc.get("experiments"), list):
         raise _err(
             "an experiment file needs a top-level 'experiments:' list", source, "start the file with experiments: and list one - name: ... block per experiment"
         )
-    lines = _item_lines(text)
-    out = [parse_experiment(raw, i, source, lines[i] if i < len(lines) else None) for i, raw in enumerate(doc["experiments"])]
+    nodes = _item_nodes(text)
+    out = []
+    for i, item in enumerate(doc["experiments"]):
+        node = nodes[i] if i < len(nodes) else None
+        raw = {**item, **_respelled(node, item)} if node is not None and isinstance(item, dict) else item
+        out.append(parse_experiment(raw, i, source, node.start_mark.line + 1 if node is not None else None))
     seen: set[str] = set()
     for e in out:
         if e.name in seen:
@@ -232,9 +325,18 @@ def load_experiments(path: str | Path) -> list[Experiment]:
 
 
 def check_against(experiments: Sequence[Experiment], graph: Any, data: Any | None = None) -> None:
-    """Nodes must exist and be observed; the window must lie inside the data."""
+    """Nodes must exist and be observed; the window must lie inside the data; the estimand must be
+    national (the model is); a go-live needs periods where the treatment ran."""
     observed = set(graph.observed_nodes)
     for e in experiments:
+        if e.scope == "geo":
+            measured = " + ".join(e.measured)
+            verb = "calibrate" if e.use == "calibrate" else "validate"
+            raise _err(
+                f"its estimate is geo-level (the treated geos' own {measured}) and cannot {verb} the national model",
+                e.where,
+                f"add geo_shares: {{GEO: SHARE, ...}} (each treated geo's share of national {measured}) and analyse again",
+            )
         for node in (e.treatment, *e.measured):
             if node not in graph:
                 raise _err(f"unknown node {node!r}", e.where, f"graph nodes: {', '.join(graph.nodes)}")
@@ -248,6 +350,12 @@ def check_against(experiments: Sequence[Experiment], graph: Any, data: Any | Non
                 )
             if not ((data.dates >= e.start) & (data.dates <= e.end)).any():
                 raise _err("the window contains no data period", e.where, "widen the window")
+            if e.intervention.is_on and e.treatment in data.frame.columns and not (data.column(e.treatment) > 0).any():
+                raise _err(
+                    f"intervention on: {e.treatment} is 0 in every period, so it has no usual level to go live at",
+                    e.where,
+                    "give the level: intervention: {on: LEVEL} (per period)",
+                )
 
 
 def experiments_to_yaml(experiments: Sequence[Experiment]) -> str:
