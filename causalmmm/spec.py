@@ -79,6 +79,11 @@ class EdgeSpec:
     def is_media(self) -> bool:
         return self.adstock != "none" or self.saturation != "none"
 
+    @property
+    def n_lags(self) -> int:
+        """Coefficients of a distributed-lag adjustment term (lags ``lag .. lag + l_max - 1``); 1 otherwise."""
+        return self.l_max if self.is_adjustment and not self.is_media else 1
+
 
 @dataclass(frozen=True)
 class NodeSpec:
@@ -278,6 +283,8 @@ def _prior_short(p: Prior) -> str:
 
 def term_text(e: EdgeSpec) -> str:
     if e.is_adjustment:
+        if e.n_lags > 1:
+            return f"+ Σ_l adj_{e.source}[l]·{e.source}[t-l] (l = {e.lag}..{e.lag + e.n_lags - 1})"
         return f"+ adj_{e.source}·{e.source}[t]"
     x = f"{e.source}[t-{e.lag}]" if e.lag else f"{e.source}[t]"
     if e.adstock != "none":
@@ -372,6 +379,20 @@ def _adjustment(graph: CausalGraph, node: str, parents: list[str], factors: list
     return False, [z for z in found if z not in treat]
 
 
+def _adjustment_lags(graph: CausalGraph, z: str, node: str, parents: list[str]) -> int:
+    """How many lags of adjustment source ``z`` the equation of ``node`` needs: ``z`` reaches a parent ``m``
+    over lags ``0 .. l_max(z→m) - 1 + lag(z→m)`` and ``m`` reaches the node over its own window, so every one
+    of those lags of ``z`` is a backdoor path (``z`` is autocorrelated: budgets follow demand) that the
+    same-period value alone leaves open."""
+    lags = 1
+    for m in parents:
+        if z in graph.parents(m):
+            into, out = graph.edge(z, m), graph.edge(m, node)
+            window = (into.l_max if into.is_media else 1) + into.lag + (out.l_max if out.is_media else 1) - 1 + out.lag
+            lags = max(lags, window)
+    return lags
+
+
 def _trend_name(value: bool | str) -> str:
     if isinstance(value, bool):
         return "linear" if value else "none"
@@ -458,7 +479,8 @@ def build_spec(
             edges.append(replace(edge, priors=over))
         unblocked, adjust = _adjustment(graph, name, obs_parents, factor_parents)
         for z in adjust:
-            edges.append(EdgeSpec(z, name, "none", "none", 1, 0, "free", role="adjustment", priors=dict(priors.get(f"{z}->{name}", {}))))
+            lags = _adjustment_lags(graph, z, name, obs_parents)
+            edges.append(EdgeSpec(z, name, "none", "none", lags, 0, "free", role="adjustment", priors=dict(priors.get(f"{z}->{name}", {}))))
         flexible = bool(latent_parents) and not factor_parents
         node_over = dict(priors.get(name, {}))
         declared = graph.declared_node_attrs(name)

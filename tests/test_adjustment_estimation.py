@@ -141,3 +141,22 @@ def test_most_identifiable_catalogue_cases_are_estimated_not_just_flagged():
         if not flagged(least_squares_scm(graph, values), t, graph.outcome):
             estimated.append(f"{name}:{t}")
     assert len(estimated) >= 15 and "front_door:t" in estimated and "latent_with_observed_blocker:t" in estimated
+
+
+def test_an_adjusted_spend_keeps_every_lag_its_mediator_sees():
+    """frontdoor_demand: PPC reaches its clicks over 4 weeks of adstock, and budgets follow autocorrelated demand,
+    so the sales equation adjusts for ppc_spend at lags 0..3 (same-week spend alone leaves the lagged backdoor open)."""
+    from equation_check import assert_numpy_equals_pytensor
+
+    from causalmmm.data import load_data
+    from causalmmm.simulate.frontdoor import frontdoor_demand, frontdoor_tv
+    from causalmmm.spec import build_spec
+
+    for world, source, lags in ((frontdoor_demand(0), "ppc_spend", 4), (frontdoor_tv(0), "tv_spend", 8)):
+        data = load_data(world.data).validate_against(world.graph)
+        spec = build_spec(world.graph, data)
+        e = spec.node("sales").edge(source)
+        assert e.is_adjustment and e.n_lags == lags
+        assert f"Σ_l adj_{source}[l]·{source}[t-l] (l = 0..{lags - 1})" in spec.to_text()
+        assert spec.node("sales").noise == "ar1"  # a latent parent: persistent residuals
+        assert_numpy_equals_pytensor(spec, data)

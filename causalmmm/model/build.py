@@ -13,7 +13,7 @@ from causalmmm.data import Dataset
 from causalmmm.model.calibration import add_calibration_terms
 from causalmmm.model.equations import TimeFeatures, edge_input, node_mean, param_name, params_from_flat
 from causalmmm.spec import ModelSpec, NodeSpec, edge_default_priors, node_default_priors
-from causalmmm.transforms import saturate
+from causalmmm.transforms import saturate, shift
 
 
 def scaled_series(spec: ModelSpec, data: Dataset) -> dict[str, np.ndarray]:
@@ -80,7 +80,7 @@ def add_node_variables(node: NodeSpec, series: dict[str, np.ndarray] | None = No
             if key == "beta" and saturating:
                 continue
             name = param_name(node.name, key, e.source)
-            flat[name] = priors[key].create_variable(name)
+            flat[name] = _vector_variable(priors[key], name, e.n_lags) if e.n_lags > 1 else priors[key].create_variable(name)
         bname = param_name(node.name, "beta", e.source)
         if saturating:
             params = {k: flat[param_name(node.name, k, e.source)] for k in e.param_names if k != "beta"}
@@ -88,6 +88,9 @@ def add_node_variables(node: NodeSpec, series: dict[str, np.ndarray] | None = No
             beta_ref = priors["beta"].create_variable(param_name(node.name, "beta_ref", e.source))
             flat[bname] = pm.Deterministic(bname, beta_ref / s1)
             at_reference.append(-beta_ref if e.sign == "negative" else beta_ref)
+        elif series is not None and e.source not in latents and e.n_lags > 1:  # Σ_l b_l · mean(x[t - lag - l])
+            refs = np.array([np.mean(shift(series[e.source], e.lag + k, np, fill="edge")) for k in range(e.n_lags)])
+            at_reference.append(pt.dot(flat[bname], refs))
         elif series is not None and e.source not in latents:  # a latent factor has mean ~0: no reference shift
             x_ref = edge_input(e, {}, series[e.source], np) if not e.is_media else 1.0
             mod = series[e.modulator] if e.modulator is not None else 1.0

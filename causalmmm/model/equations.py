@@ -112,6 +112,9 @@ def edge_term(e: EdgeSpec, params: Mapping[str, Any], x: Any, xp: Any, modulator
     ``modulator``: the scaled series of the edge's modulating parent (mean |m| = 1), which
     makes the term proportional to it (e.g. PPC clicks as a share of search demand).
     """
+    if e.n_lags > 1:  # a distributed-lag adjustment term: Σ_l b_l · x[t - lag - l]
+        beta = params["beta"]
+        return sum(_col(beta[..., k], xp) * shift(x, e.lag + k, xp, fill="edge") for k in range(e.n_lags))
     term = _col(params["beta"], xp) * edge_input(e, params, x, xp)
     if e.modulator is not None:
         term = term * modulator
