@@ -250,7 +250,8 @@ class ModelSpec:
             lines.append(equation_text(n, self.scales, self.periods_per_year))
             for e in n.edges:
                 pri = sampled_edge_priors(e)
-                lines.append(f"    [{e.source}] " + ", ".join(f"{name}~{_prior_short(p)}" for name, p in pri.items()))
+                size = f"[{e.n_lags}]" if e.n_lags > 1 else ""  # a distributed-lag adjustment: one coefficient per lag
+                lines.append(f"    [{e.source}] " + ", ".join(f"{name}{size if name == 'beta' else ''}~{_prior_short(p)}" for name, p in pri.items()))
             pri = sampled_node_priors(n)
             lines.append("    " + ", ".join(f"{k}~{_prior_short(v)}" for k, v in pri.items()))
             if n.adjustment:
