@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import command_line, header, table, write_fragment  # noqa: E402
 from bench.public_data import PublicWorld, worlds  # noqa: E402
 from causalmmm.data import load_data  # noqa: E402
+from causalmmm.fitted import fit_warnings  # noqa: E402
 from causalmmm.fmt import num, pct, signed  # noqa: E402
 from causalmmm.model.fit import SamplerConfig, fit_model  # noqa: E402
 from causalmmm.query.do import PosteriorSCM  # noqa: E402
@@ -35,7 +36,7 @@ NEEDS = "needs node trend/seasonality"
 def _warning_codes(warnings) -> str:
     codes: dict[str, list[str]] = {}
     for w in warnings:
-        codes.setdefault(w.code, []).append(w.where)
+        codes.setdefault(f"{w.code} [{w.severity}]", []).append(w.where)
     return "; ".join(f"{code} ({', '.join(wheres)})" for code, wheres in codes.items()) or "-"
 
 
@@ -62,7 +63,7 @@ def fit_world(world: PublicWorld, calibrated: bool, cfg: SamplerConfig) -> tuple
     seconds = time.perf_counter() - t0
     draws = fit.posterior_draws()
     conflicts = experiment_conflicts(draws, exps)
-    warnings = list(fit.warnings) + conflicts.warnings()
+    warnings = fit_warnings(spec, fit, data, exps, tuple(world.graph.spend_nodes), conflicts)
     rep = effects(PosteriorSCM(spec, data, draws, tuple(world.graph.spend_nodes)))
     method = ("fast (Laplace)" if cfg.fast else f"NUTS {cfg.draws}/{cfg.tune}") + (" + 2 go-dark" if calibrated else "")
     rows = []

@@ -260,8 +260,6 @@ def fit(
     Inputs may be objects or file paths. After sampling, the posterior checks and the
     experiment-conflict check (PSIS leave-one-out) fill the model's ``warnings``.
     """
-    from causalmmm.model.build import scaled_series
-    from causalmmm.model.checks import confounding_warnings, extrapolation_warnings
     from causalmmm.model.fit import SamplerConfig, fit_model
     from causalmmm.spec import build_spec
     from causalmmm.validation.conflict import experiment_conflicts
@@ -274,9 +272,7 @@ def fit(
     result = fit_model(spec, ds, config, experiments=exps, progress=progress)
     raise_if_interrupted()  # samplers swallow Ctrl-C and return partial draws: stop before checking them
     conflicts = experiment_conflicts(result.posterior_draws(), exps)
-    scm = PosteriorSCM(spec, ds, result.posterior_draws(), tuple(g.spend_nodes))
-    extrapolation = extrapolation_warnings(spec, result.posterior_draws(), scaled_series(spec, ds), exps)
-    result.warnings = list(result.warnings) + conflicts.warnings() + misfit_warnings(scm) + confounding_warnings(spec, exps) + extrapolation
+    result.warnings = fit_warnings(spec, result, ds, exps, tuple(g.spend_nodes), conflicts)
     extra = {
         "experiments": [
             {"name": e.name, "use": e.use, "design": e.design, "treatment": e.treatment, "measured": list(e.measured), "calibrated": e.use == "calibrate"}
@@ -285,6 +281,26 @@ def fit(
         "experiment_conflicts": conflicts.to_dict(),
     }
     return FittedModel(make_run(g, spec, ds, result, extra=extra))
+
+
+def fit_warnings(spec: Any, result: Any, data: Dataset, experiments: Sequence[Any], spend_nodes: tuple[str, ...], conflicts: Any = None) -> list[ModelWarning]:
+    """Every warning a fit raises: the posterior checks of ``fit_model`` (``result.warnings``), experiment
+    conflicts, residual misfit, confounded mechanisms and spend extrapolation. One list, used by :func:`fit`
+    and by the benchmarks (so they report what a user sees)."""
+    from causalmmm.model.build import scaled_series
+    from causalmmm.model.checks import confounding_warnings, extrapolation_warnings
+    from causalmmm.validation.conflict import experiment_conflicts
+
+    draws = result.posterior_draws()
+    conflicts = conflicts if conflicts is not None else experiment_conflicts(draws, experiments)
+    scm = PosteriorSCM(spec, data, draws, spend_nodes)
+    return (
+        list(result.warnings)
+        + conflicts.warnings()
+        + misfit_warnings(scm)
+        + confounding_warnings(spec, experiments)
+        + extrapolation_warnings(spec, draws, scaled_series(spec, data), experiments)
+    )
 
 
 #: A fit-time misfit warning needs strong evidence (validate's diagnostics use p < 0.05 and show every hint):
