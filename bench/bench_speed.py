@@ -135,7 +135,7 @@ def main() -> None:
             res.setdefault(name, []).append(run_part(name, args.draws, args.seed))
         except RuntimeError as exc:
             print(f"skipping: {exc}", file=sys.stderr)
-        print(f"{name}: {res.get(name, [{}])[-1]}", file=sys.stderr)
+        print(f"{name}: {(res.get(name) or [{}])[-1]}", file=sys.stderr)
 
     def med(name: str, key: str) -> float | None:
         vals = [r[key] for r in res.get(name, []) if r.get(key) is not None]
