@@ -18,9 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
 
-from bench.common import command_line, header, table, write_fragment  # noqa: E402
+from bench.common import command_line, error_cells, header, table, write_fragment  # noqa: E402
 from bench.oracle import oracle_roas  # noqa: E402
 from causalmmm.data import load_data  # noqa: E402
 from causalmmm.experiments.analyze import analyze_experiments, merge_results  # noqa: E402
@@ -145,19 +144,7 @@ def main() -> None:
     summary = []
     for preset, method, channel in keyset:
         sel = [r for r in rows if (r["preset"], r["method"], r["channel"]) == (preset, method, channel)]
-        summary.append(
-            [
-                preset,
-                method,
-                channel,
-                len(sel),
-                f"{100 * np.median([abs(r['err']) for r in sel]):.1f}%",
-                f"{100 * max(abs(r['err']) for r in sel):.1f}%",
-                f"{sum(r['covered'] for r in sel)}/{len(sel)}",
-                float(np.median([r["width"] for r in sel])),
-                float(np.median([r["seconds"] for r in sel])),
-            ]
-        )
+        summary.append([preset, method, channel, *error_cells(sel)])
     title = (
         "Accuracy: total ROAS per channel against ground truth"
         if args.no_flat

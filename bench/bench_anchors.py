@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from bench.anchors.run import AnchorJob, run_anchor  # noqa: E402
-from bench.common import command_line, header, table, write_fragment  # noqa: E402
+from bench.common import command_line, error_cells, header, table, write_fragment  # noqa: E402
 from bench.flat_mmm import lift_rows_from_experiments  # noqa: E402
 from causalmmm.experiments.analyze import analyze_experiments, merge_results  # noqa: E402
 from causalmmm.experiments.schema import load_experiments  # noqa: E402
@@ -142,18 +142,7 @@ def summarise(rows: list[dict]) -> list[list]:
     out = []
     for method, channel in keys:
         sel = [r for r in rows if (r["method"], r["channel"]) == (method, channel)]
-        out.append(
-            [
-                method,
-                channel,
-                len(sel),
-                f"{100 * np.median([abs(r['err']) for r in sel]):.1f}%",
-                f"{100 * max(abs(r['err']) for r in sel):.1f}%",
-                f"{sum(r['covered'] for r in sel)}/{len(sel)}",
-                float(np.median([r["width"] for r in sel])),
-                float(np.median([r["seconds"] for r in sel])),
-            ]
-        )
+        out.append([method, channel, *error_cells(sel)])
     return out
 
 

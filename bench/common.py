@@ -53,3 +53,18 @@ def command_line() -> str:
     root = FRAGMENTS.parents[1]
     shown = script.relative_to(root).as_posix() if script.is_relative_to(root) else script.name
     return "python " + " ".join([shown] + sys.argv[1:])
+
+
+def error_cells(sel: Sequence[dict]) -> list[object]:
+    """Summary cells of a group of channel-seed rows (keys err, covered, width, seconds): n, median and max
+    |error|, HDI coverage, median HDI width, median fit seconds."""
+    import numpy as np
+
+    return [
+        len(sel),
+        f"{100 * np.median([abs(r['err']) for r in sel]):.1f}%",
+        f"{100 * max(abs(r['err']) for r in sel):.1f}%",
+        f"{sum(r['covered'] for r in sel)}/{len(sel)}",
+        float(np.median([r["width"] for r in sel])),
+        float(np.median([r["seconds"] for r in sel])),
+    ]
