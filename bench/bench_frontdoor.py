@@ -26,8 +26,7 @@ import numpy as np  # noqa: E402
 from bench.common import command_line, header, table, write_fragment  # noqa: E402
 from causalmmm.data import load_data  # noqa: E402
 from causalmmm.experiments.schema import parse_experiment  # noqa: E402
-from causalmmm.model.build import scaled_series  # noqa: E402
-from causalmmm.model.checks import extrapolation_warnings  # noqa: E402
+from causalmmm.fitted import fit_warnings  # noqa: E402
 from causalmmm.model.fit import SamplerConfig, fit_model  # noqa: E402
 from causalmmm.query.do import PosteriorSCM  # noqa: E402
 from causalmmm.query.effects import effects  # noqa: E402
@@ -64,7 +63,7 @@ def run(preset: str, seed: int, cfg: SamplerConfig) -> list[dict]:
         secs = time.perf_counter() - t0
         scm = PosteriorSCM(spec, data, fit.posterior_draws(), tuple(world.graph.spend_nodes))
         rep = effects(scm)
-        warns = list(fit.warnings) + extrapolation_warnings(spec, fit.posterior_draws(), scaled_series(spec, data))
+        warns = fit_warnings(spec, fit, data, [], tuple(world.graph.spend_nodes))  # what a user's fit reports
         z = validate_experiments(scm, holdouts).checks
         zs = ", ".join(f"{c.name} {c.z:+.1f}" for c in z)
         for ch in rep.channels:

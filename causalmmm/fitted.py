@@ -320,11 +320,12 @@ def misfit_warnings(scm: PosteriorSCM) -> list[ModelWarning]:
 
     dag = scm.spec.causal_digraph()
     channels = [c for c in scm.spend_nodes if c in dag]
+    downstream = {c: nx.descendants(dag, c) for c in channels}
     out = []
     for n in diagnose_residuals(scm).nodes:
         ac1 = float(n.autocorrelation[0])
         if n.ljung_box_p < MISFIT_P and abs(ac1) >= MISFIT_AC:
-            through = sorted(c for c in channels if n.node in nx.descendants(dag, c))
+            through = sorted(c for c in channels if n.node in downstream[c])
             consequence = (
                 f"intervals on the effects of {', '.join(through)} through this node are too narrow"
                 if through
