@@ -200,6 +200,13 @@ def run_optimize(run_dir: str | Path, budget: float, *, periods: int | None = No
     return load(run_dir).optimize(budget, periods=periods, bounds=parse_bounds_args(bounds))
 
 
+def run_plan(run_dir: str | Path, candidates: str | Path | None = None, **options: Any) -> Any:
+    """:meth:`FittedModel.plan` on a saved run (the ``causalmmm plan`` command)."""
+    from causalmmm.fitted import load
+
+    return load(run_dir).plan(candidates, **options)
+
+
 def run_report(run_dir: str | Path, output: str | Path, *, experiments: str | Path | None = None, force: bool = False, show_progress: bool = False) -> Path:
     """:meth:`FittedModel.report` on a saved run (the ``causalmmm report`` command); the output is checked first."""
     from causalmmm.fitted import check_report_path, load

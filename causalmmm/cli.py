@@ -305,6 +305,32 @@ def optimize_cmd(run_dir: Path, budget: float, periods: int | None, bounds: tupl
     emit(result.to_dict(), as_json, result.to_text)
 
 
+@cli.command("plan")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--candidates", "candidates_file", type=click.Path(dir_okay=False, path_type=Path), help="YAML list of candidate experiments (no results).")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=1), help="How many ranked candidates to show.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--jitter", "jitter_channel", default=None, help="Also write a seeded ±10% spend-jitter schedule for this channel.")
+@click.option("--weeks", default=12, show_default=True, type=click.IntRange(min=2), help="Periods of the jitter schedule.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="CSV to write the jitter schedule to (with --jitter).")
+@json_option
+def plan_cmd(
+    run_dir: Path, candidates_file: Path | None, top: int, seed: int, jitter_channel: str | None, weeks: int, out_file: Path | None, as_json: bool
+) -> None:
+    """Rank candidate experiments by what they would teach the fitted model."""
+    from causalmmm.api import run_plan
+    from causalmmm.planning import write_jitter
+
+    if (jitter_channel is None) != (out_file is None):
+        raise click.UsageError("--jitter CHANNEL and --out CSV go together")
+    report = run_plan(run_dir, candidates_file, top=top, seed=seed, jitter=jitter_channel, weeks=weeks)
+    payload = report.to_dict()
+    if out_file is not None:
+        write_jitter(report.schedule, out_file)
+        payload["jitter"]["schedule"] = str(out_file)
+    emit(payload, as_json, lambda: report.to_text() + (f"\nwrote {out_file}" if out_file else ""))
+
+
 # ------------------------------------------------------------- experiments
 
 

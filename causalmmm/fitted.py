@@ -107,6 +107,28 @@ class FittedModel:
 
         return optimize_budget(self.scm, budget, periods=periods, bounds=dict(bounds or {}))
 
+    def plan(self, candidates: Any = None, *, top: int | None = 10, seed: int = 0, jitter: str | None = None, weeks: int = 12) -> Any:
+        """Rank candidate experiments by what they would teach this model (a preposterior analysis over its
+        draws): expected ROAS sd after each, its cost and the value of its information for the budget.
+        ``candidates``: a candidates file, a list of experiments/candidates, or None for the default set from
+        the graph. ``jitter``: also plan a seeded ±10% spend-jitter schedule of ``weeks`` periods on that channel
+        (``report.schedule``). See docs/concepts.md, "Planning the next experiment"."""
+        from causalmmm.planning import load_candidates, plan
+        from causalmmm.planning.candidates import as_candidates
+        from causalmmm.planning.jitter import jitter_frame
+
+        cands: list[Any] | None
+        if isinstance(candidates, (str, Path)):
+            cands = load_candidates(candidates, self.graph, self.data)
+        else:
+            cands = None if candidates is None else as_candidates(candidates, self.graph, self.data)
+        schedule = None
+        if jitter is not None:
+            if jitter not in self.graph.spend_nodes:
+                raise QueryError(f"unknown channel {jitter!r} for --jitter", hint=f"spend channels: {', '.join(self.graph.spend_nodes)}")
+            schedule = jitter_frame(self.data, jitter, weeks, seed=seed)
+        return plan(self.scm, cands, top=top, seed=seed, jitter=schedule)
+
     def validate(
         self,
         experiments: Any,

@@ -62,6 +62,7 @@ class ReportData:
     validation: dict[str, Any] | None = None
     validation_report: Any = None
     experiments: list[dict[str, Any]] = field(default_factory=list)
+    plan: dict[str, Any] | None = None  # the planner's PlanReport.to_dict() (None when it could not run)
 
     @property
     def warnings(self) -> list[Any]:
@@ -124,6 +125,8 @@ def collect(
         calibrated = run.calibrated_experiments
         vreport = validate_experiments(scm, experiments, calibrated=calibrated)
         validation = vreport.to_dict()
+    say("report: experiment planner")
+    plan = plan_payload(scm, scenarios)
     dates = scm.data.dates
     return ReportData(
         run_path=str(run.path),
@@ -145,4 +148,24 @@ def collect(
         validation=validation,
         validation_report=vreport,
         experiments=list(run.summary.get("experiments", [])),
+        plan=plan,
     )
+
+
+def plan_payload(scm: PosteriorSCM, scenarios: Sequence[dict[str, Any]], top: int = 5) -> dict[str, Any] | None:
+    """The planner's ranking (``causalmmm plan --json``), reusing the same-budget scenario's optimised split;
+    None when the planner cannot run on this model (the narrative then falls back on its rule of thumb)."""
+    from causalmmm.errors import CausalMMMError
+    from causalmmm.planning import plan
+
+    periods = min(52, scm.spec.n_periods)
+    optimal = None
+    chans = list(scm.spend_nodes)
+    current = sum(float(scm.data.column(c)[-periods:].mean()) for c in chans) if chans else 0.0
+    for s in scenarios:
+        if current > 0 and abs(s["budget"] - current) <= 1e-9 * current and set(s["allocation"]) == set(chans):
+            optimal = dict(s["allocation"])
+    try:
+        return plan(scm, top=top, periods=periods, optimal=optimal).to_dict()
+    except CausalMMMError:
+        return None

@@ -245,12 +245,33 @@ def residual_point(d: ReportData) -> Point | None:
     return Point("Graph check", f"The residuals suggest the graph may miss something: {shown}{more}.")
 
 
-def next_experiment(d: ReportData) -> Point:
-    """Recommend the experiment that would remove the most doubt.
+def planned_experiment(plan: Mapping[str, Any], outcome: str) -> Point | None:
+    """The planner's top pick in words, with its numbers (expected ROAS sd before → after, cost, EVSI)."""
+    if not plan or not plan.get("candidates"):
+        return None
+    top = plan["candidates"][0]
+    cur, exp = top["current_sd"], top["expected_sd"]
+    ch = max(cur, key=lambda c: (1 - exp[c] / cur[c]) if cur[c] > 0 else 0.0)
+    cost = top["cost"]
+    return Point(
+        "Next experiment",
+        f"Run {top['name']}: a {top['design'].replace('_', '-')} of {top['treatment']} ({top['intervention']}) from {top['start']} to {top['end']}, "
+        f"measured on {' + '.join(top['measured'])}. The planner expects it to bring the sd of {ch}'s ROAS from {num(cur[ch])} to {num(exp[ch])}, "
+        f"at a spend change of {signed(cost['spend_change'])} and an expected {outcome} change of {signed(cost['outcome_change'])} "
+        f"(net cost {signed(cost['net'])}); the value of its information for the budget is {num(top['evsi'])} {outcome} "
+        f"(best of {plan['n_scored']} candidates; `causalmmm plan` ranks them).",
+    )
 
-    Priority: a channel that is not identified and not calibrated; otherwise the
+
+def next_experiment(d: ReportData) -> Point:
+    """Recommend the experiment that would remove the most doubt: the planner's top pick when the planner ran.
+
+    Otherwise a rule of thumb: a channel that is not identified and not calibrated; else the
     uncalibrated channel with the widest ROAS HDI relative to its mean.
     """
+    planned = planned_experiment(d.plan or {}, d.outcome)
+    if planned is not None:
+        return planned
     cal, doubtful = trusted_calibrating(d)
     candidates = [c for c in d.channels if c not in cal] or list(d.channels)
     unidentified = [c for c in candidates if not (_channel_ident(d, c) or {}).get("identifiable", True)]
