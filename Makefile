@@ -62,6 +62,18 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# The slow tests (seeded NUTS / Laplace) once per test-seed offset, in the venv `test` uses; fails if any run fails.
+# Other offsets: make test-seeds SEED_OFFSETS='3 4'
+SEED_OFFSETS ?= 0 1 2
+.PHONY: test-seeds
+test-seeds: install
+	@failed=""; for s in $(SEED_OFFSETS); do \
+	  echo "== pytest -m slow with CAUSALMMM_TEST_SEED=$$s"; \
+	  CAUSALMMM_TEST_SEED=$$s $(BIN)/python -m pytest -p no:cacheprovider -m slow $(PYTEST_ARGS) || failed="$$failed $$s"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-seeds: the slow tests failed under CAUSALMMM_TEST_SEED in:$$failed"; exit 1; fi; \
+	echo "test-seeds: the slow tests passed under CAUSALMMM_TEST_SEED in: $(SEED_OFFSETS)"
+
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run_all
 

@@ -8,9 +8,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from seeds import ENV, seed_offset
 
 os.environ.setdefault("PYTENSOR_FLAGS", "")
 REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    seed_offset()  # a malformed CAUSALMMM_TEST_SEED stops the run before collection, with a usage error
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"causalmmm test seed offset: {ENV}={seed_offset()} (every seeded test adds it to its seeds)"
 
 
 @pytest.fixture

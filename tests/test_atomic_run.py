@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from seeds import seeded
 from test_determinism import fixed_draw_fit, write_tiny_world
 
 from causalmmm.errors import RunError
@@ -154,7 +155,7 @@ def test_sigkill_while_staging_leaves_only_a_hidden_dir_that_the_next_run_cleans
 
 def _start_fit(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
     """Start a long fit with stderr on a pseudo-terminal (so it prints progress); return (proc, pty master, RUN)."""
-    gfile, dfile = write_tiny_world(tmp_path / "world")
+    gfile, dfile = write_tiny_world(tmp_path / "world", seed=seeded(0))
     out = tmp_path / "out"
     out.mkdir()
     master, slave = pty.openpty()
@@ -175,7 +176,7 @@ def _start_fit(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
             "--chains",
             "1",
             "--seed",
-            "1",
+            str(seeded(1)),
         ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from seeds import seeded
 
 from causalmmm.cli import main
 
@@ -27,10 +28,10 @@ digraph tiny {
 """
 
 
-def write_tiny_world(directory: Path, T: int = 60) -> tuple[Path, Path]:
+def write_tiny_world(directory: Path, T: int = 60, seed: int = 0) -> tuple[Path, Path]:
     """A three-node world (two modelled nodes) that compiles and samples in seconds."""
     directory.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     c = 10 + rng.normal(0, 1, T)
     x = 50 + 3 * c + rng.normal(0, 5, T)
     y = 100 + 0.5 * x + 2 * c + rng.normal(0, 2, T)
@@ -109,8 +110,8 @@ def _fit(gfile: Path, dfile: Path, out: Path, *extra: str) -> None:
 @pytest.mark.slow
 def test_same_inputs_and_seed_give_identical_summary_json(tmp_path, capsys):
     """Two seeded NUTS fits (nutpie, 2 chains): byte-identical summary.json and identical draws."""
-    gfile, dfile = write_tiny_world(tmp_path / "world")
-    settings = ["--draws", "50", "--tune", "50", "--chains", "2", "--seed", "5"]
+    gfile, dfile = write_tiny_world(tmp_path / "world", seed=seeded(0))  # both fits read this one world
+    settings = ["--draws", "50", "--tune", "50", "--chains", "2", "--seed", str(seeded(5))]
     _fit(gfile, dfile, tmp_path / "run1", *settings)
     _fit(gfile, dfile, tmp_path / "run2", *settings)
     s1, s2 = (tmp_path / "run1" / "summary.json").read_bytes(), (tmp_path / "run2" / "summary.json").read_bytes()
@@ -121,7 +122,7 @@ def test_same_inputs_and_seed_give_identical_summary_json(tmp_path, capsys):
     d1, d2 = load_run(tmp_path / "run1").posterior_draws(), load_run(tmp_path / "run2").posterior_draws()
     assert set(d1) == set(d2) and all(np.array_equal(d1[k], d2[k]) for k in d1)
     # the seed is really used: another seed gives other draws
-    _fit(gfile, dfile, tmp_path / "run3", *settings[:-1], "6")
+    _fit(gfile, dfile, tmp_path / "run3", *settings[:-1], str(seeded(6)))
     d3 = load_run(tmp_path / "run3").posterior_draws()
     assert any(not np.array_equal(d1[k], d3[k]) for k in d1)
     capsys.readouterr()
@@ -130,8 +131,9 @@ def test_same_inputs_and_seed_give_identical_summary_json(tmp_path, capsys):
 @pytest.mark.slow
 def test_fast_fit_is_deterministic_too(tmp_path, capsys):
     """The Laplace approximation (--fast) draws with the same seed."""
-    gfile, dfile = write_tiny_world(tmp_path / "world")
-    _fit(gfile, dfile, tmp_path / "f1", "--fast", "--draws", "50", "--seed", "3")
-    _fit(gfile, dfile, tmp_path / "f2", "--fast", "--draws", "50", "--seed", "3")
+    gfile, dfile = write_tiny_world(tmp_path / "world", seed=seeded(0))
+    fast = ["--fast", "--draws", "50", "--seed", str(seeded(3))]
+    _fit(gfile, dfile, tmp_path / "f1", *fast)
+    _fit(gfile, dfile, tmp_path / "f2", *fast)
     assert (tmp_path / "f1" / "summary.json").read_bytes() == (tmp_path / "f2" / "summary.json").read_bytes()
     capsys.readouterr()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from seeds import seeded
 
 from causalmmm.cli import main
 
@@ -19,8 +20,10 @@ def cli_json(capsys, *args):
 @pytest.fixture(scope="module")
 def world_and_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("e2e")
-    assert main(["simulate", "search", "-o", str(base / "world"), "--seed", "2"]) == 0
-    assert main(["experiments", "analyze", str(base / "world" / "experiments.yaml"), "-o", str(base / "world" / "analysed.yaml")]) == 0
+    assert main(["simulate", "search", "-o", str(base / "world"), "--seed", str(seeded(2))]) == 0
+    assert (
+        main(["experiments", "analyze", str(base / "world" / "experiments.yaml"), "-o", str(base / "world" / "analysed.yaml"), "--seed", str(seeded(0))]) == 0
+    )
     assert (
         main(
             [
@@ -36,7 +39,7 @@ def world_and_run(tmp_path_factory):
                 "--tune",
                 "300",
                 "--seed",
-                "2",
+                str(seeded(2)),
             ]
         )
         == 0

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from seeds import seeded
 from test_query import BETAS, linear_world
 
 from causalmmm.errors import RunError
@@ -18,20 +19,28 @@ from causalmmm.query.do import PosteriorSCM
 
 @pytest.fixture(scope="module")
 def fitted():
-    scm, _ = linear_world(T=104, seed=2)
-    fit = fit_model(scm.spec, scm.data, SamplerConfig(draws=300, tune=300, chains=2, seed=3))
+    scm, _ = linear_world(T=312, seed=seeded(2))  # six years of weeks: posterior sd of every beta below ~0.07
+    fit = fit_model(scm.spec, scm.data, SamplerConfig(draws=300, tune=300, chains=2, seed=seeded(3)))
     return scm, fit
 
 
 @pytest.mark.slow
-def test_linear_world_coefficients_inside_94_hdi(fitted):
+def test_linear_world_coefficients_recovered_within_4_sd(fitted):
+    """Every beta's posterior is precise (sd < 0.1) and centred on the truth (within 4 sd).
+
+    "Truth inside each 94% interval" held in only ~65% of worlds (7 coefficients × a 6% miss
+    rate of a calibrated posterior; offsets 1 and 2 missed m2 -> y at z = +1.9 and -2.2, and a
+    312-week series missed c -> x at z = +2.4: more data narrows the interval, not the miss rate).
+    In 8 measured fits (56 betas) |z| stayed below 2.4; 4 sd misses with probability ~6e-5 per beta.
+    At T=312 the posterior sd is 0.03-0.07 (0.05-0.11 at T=104), so the 4 sd band is at most ±0.28.
+    """
     scm, fit = fitted
     draws = fit.posterior_draws()
     for node in scm.spec.nodes:
         for e in node.edges:
             x = draws[param_name(node.name, "beta", e.source)]
-            lo, hi = np.quantile(x, [0.03, 0.97])
-            assert lo <= BETAS[(e.source, node.name)] <= hi, (e.source, node.name, lo, hi)
+            truth, mean, sd = BETAS[(e.source, node.name)], float(x.mean()), float(x.std())
+            assert sd < 0.1 and abs(mean - truth) <= 4 * sd, (e.source, node.name, truth, mean, sd)
     assert all(d.r_hat_max is not None and d.r_hat_max < 1.05 for d in fit.diagnostics)
 
 

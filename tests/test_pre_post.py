@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from seeds import seeded
 
 from causalmmm.errors import ExperimentError
 from causalmmm.experiments.analyze import analyze_experiments, analyze_pre_post
@@ -15,7 +16,7 @@ from causalmmm.simulate.presets import add_pre_post_test
 
 @pytest.fixture(scope="module")
 def world_dir(tmp_path_factory):
-    w = simulate_world("search", 3)
+    w = simulate_world("search", seeded(3))
     add_pre_post_test(w, "ppc_pre_post", "ppc_spend", 140, 6)
     d = tmp_path_factory.mktemp("prepost")
     write(w, d)
@@ -27,7 +28,7 @@ def test_its_recovers_a_national_go_dark(world_dir):
     w, d = world_dir
     e = next(x for x in load_experiments(d / "experiments.yaml") if x.name == "ppc_pre_post")
     assert e.design == "pre_post" and e.extra["controls"] == ["demand"]
-    r = analyze_pre_post(e, d, seed=0)
+    r = analyze_pre_post(e, d, seed=seeded(0))
     truth = w.experiment_truth["ppc_pre_post"]["true"]
     assert truth < 0 and r.estimate < 0
     assert abs(r.estimate - truth) < 2.5 * r.se and r.se < 0.5 * abs(truth)

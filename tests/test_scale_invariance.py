@@ -19,6 +19,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from seeds import seeded
 from test_query import linear_graph, linear_world
 
 from causalmmm.data import load_data
@@ -169,13 +170,13 @@ def test_fast_fit_gives_the_same_roas_at_any_scale():
     """
     from causalmmm.model.fit import SamplerConfig, fit_model
 
-    scm0, _ = linear_world(T=104, seed=2)
+    scm0, _ = linear_world(T=104, seed=seeded(2))
     graph, frame = linear_graph(), scm0.data.frame.reset_index()
     roas, texts = {}, {}
     for f in (1.0, *SCALES):
         data = load_data(scaled_frame(frame, f)).validate_against(graph)
         spec = build_spec(graph, data)
-        fit = fit_model(spec, data, SamplerConfig(fast=True, seed=0))
+        fit = fit_model(spec, data, SamplerConfig(fast=True, seed=seeded(0)))
         eff = effects(PosteriorSCM(spec, data, fit.posterior_draws(), tuple(graph.spend_nodes)))
         roas[f] = totals(eff.to_dict())["x"]["roas"]
         texts[f] = eff.to_text()

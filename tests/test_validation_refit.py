@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from seeds import seeded
 from test_validation_checks import lift, toy_frame, toy_graph, toy_scm
 
 from causalmmm.data import load_data
@@ -14,14 +15,15 @@ from causalmmm.validation.experiments import predict_experiment
 
 @pytest.mark.slow
 def test_leave_one_out_and_time_holdout_refit():
-    truth_scm = toy_scm()
+    world_seed = seeded(0)  # the truth and the refit data must be the same world
+    truth_scm = toy_scm(seed=world_seed)
     truth = float(predict_experiment(truth_scm, lift("t", "holdout", None)).mean())
     clicks = float(predict_experiment(truth_scm, lift("t", "holdout", None, measured=("m1",))).mean())
     exps = [lift("sales_lift", "calibrate", truth, se=0.05 * abs(truth)), lift("click_lift", "holdout", clicks, se=0.05 * abs(clicks), measured=("m1",))]
     graph = toy_graph()
-    data = load_data(toy_frame()).validate_against(graph)
+    data = load_data(toy_frame(seed=world_seed)).validate_against(graph)
     spec = build_spec(graph, data)
-    cfg = SamplerConfig(draws=150, tune=200, chains=2, seed=3)
+    cfg = SamplerConfig(draws=150, tune=200, chains=2, seed=seeded(3))
 
     loo = leave_one_out(spec, data, cfg, exps, spend_nodes=("x",)).to_dict()
     assert [e["name"] for e in loo["experiments"]] == ["sales_lift"]

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from seeds import seeded
 
 from causalmmm.data import load_data
 from causalmmm.experiments.analyze import analyze_switchback
@@ -26,13 +27,14 @@ from causalmmm.simulate.presets import add_lift_test
 from causalmmm.spec import build_spec
 from causalmmm.validate import validate_experiments
 
-WORLD_SEED = 5
-FIT_SEED = 5
+WORLD_SEED = seeded(5)
+FIT_SEED = seeded(5)
+LIFT_SEED = seeded(99)
 
 
 def wrong_graph_checks(tmp_path, fit_seed: int = FIT_SEED) -> dict:
     world = simulate_world("search", WORLD_SEED)
-    add_lift_test(world, "ppc_click_lift", "ppc_spend", 20, 6, np.random.default_rng(99), rel_se=0.05, measured="ppc_clicks")
+    add_lift_test(world, "ppc_click_lift", "ppc_spend", 20, 6, np.random.default_rng(LIFT_SEED), rel_se=0.05, measured="ppc_clicks")
     write(world, tmp_path)
     exps = {e.name: e for e in load_experiments(tmp_path / "experiments.yaml")}
     holdout = replace(analyze_switchback(exps["ppc_switchback"], tmp_path).experiment, use="holdout")
