@@ -15,7 +15,8 @@ import pytest
 from causalmmm.fmt import num, signed
 from causalmmm.model_warnings import ModelWarning
 from causalmmm.report.collect import ReportData
-from causalmmm.report.narrative import DISTRUST, NOTHING_TO_DISTRUST, Point, fmt_ratio, narrative
+from causalmmm.report.distrust import ONLY_NOTES
+from causalmmm.report.narrative import DISTRUST, NOTES, NOTHING_TO_DISTRUST, Point, fmt_ratio, narrative
 
 CHANNELS = ("ppc_spend", "social_spend", "brand_spend")
 ROAS = {"ppc_spend": (0.00123, 0.00081, 0.00172), "social_spend": (0.0456, 0.0312, 0.0601), "brand_spend": (0.789, 0.512, 1.13)}
@@ -174,10 +175,11 @@ def test_the_gate_opens_when_the_experiment_agrees():
 
 
 def test_what_to_distrust_comes_first_ranked_with_every_fix(conflicted):
-    block = [p for p in conflicted if p.topic == DISTRUST]
-    assert conflicted[: len(block)] == block  # the very top of the summary
+    block = [p for p in conflicted if p.topic in (DISTRUST, NOTES)]
+    assert conflicted[: len(block)] == block  # the very top of the summary: doubts, then notes
     expected = [*RUN_WARNINGS, "ppc_geo"]  # the validation's inconsistent experiment is a warning too
     assert len(block) == len(expected)
+    assert [p.topic == NOTES for p in block] == [p.text.startswith("low · ") for p in block]  # low ones are notes, not doubts
     for w in RUN_WARNINGS:
         line = next(p.text for p in block if f" · {w.where}: " in p.text)
         assert line.startswith(f"{w.severity} · ") and w.message in line and f"Fix: {w.fix}" in line
@@ -198,6 +200,16 @@ def test_validation_warnings_and_old_runs_without_warnings():
     block = [p.text for p in narrative(d) if p.topic == DISTRUST]
     assert any("ppc_spend: a placebo treatment has an effect. Fix: add the missing confounder." in t for t in block)
     assert any(t.startswith("high · sales: the sampler did not converge (max R-hat 1.300") for t in block)
+
+
+def test_only_low_warnings_are_notes_under_a_sentence_that_says_so():
+    d = report_data(validation=validation_payload(z_ppc=0.1))
+    low = ModelWarning("convergence", "sales", "short chains (max R-hat 1.012): the intervals are rough, the estimate is not in doubt", "sample longer", "low")
+    d.summary["warnings"] = [low.to_dict()]
+    points = narrative(d)
+    assert points[0] == Point(DISTRUST, ONLY_NOTES)
+    assert points[1].topic == NOTES and points[1].text.startswith("low · sales: short chains")
+    assert not any(p.topic == DISTRUST and "short chains" in p.text for p in points)
 
 
 def test_no_warnings_says_so_in_one_sentence():

@@ -98,4 +98,10 @@ NOTHING_TO_DISTRUST = (
     "Nothing flagged: no convergence problem, no experiment that conflicts with the model and no other warning (the graph's assumptions still apply)."
 )
 
-__all__ = ["NOTHING_TO_DISTRUST", "conflicting_experiments", "distrust", "distrust_sentence", "inconsistent"]
+#: The first block's sentence when every warning is low severity (those are listed as notes below it).
+ONLY_NOTES = "Nothing flagged at high or medium severity; the notes below concern precision, not whether an estimate can be trusted."
+
+#: Severities that put an estimate in doubt; low ones are notes.
+DOUBT_SEVERITIES = ("high", "medium")
+
+__all__ = ["DOUBT_SEVERITIES", "NOTHING_TO_DISTRUST", "ONLY_NOTES", "conflicting_experiments", "distrust", "distrust_sentence", "inconsistent"]

@@ -16,7 +16,8 @@ from typing import Any
 from causalmmm import tables
 from causalmmm.report import figures
 from causalmmm.report.collect import ReportData
-from causalmmm.report.narrative import DISTRUST, narrative
+from causalmmm.report.distrust import DOUBT_SEVERITIES
+from causalmmm.report.narrative import DISTRUST, NOTES, narrative
 
 CSS = """
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:1100px;margin:24px auto;padding:0 16px;color:#222;line-height:1.45}
@@ -65,17 +66,20 @@ def render_html(d: ReportData) -> str:
 
     points = narrative(d)
     distrust = [p for p in points if p.topic == DISTRUST]
-    items = "".join(f'<li><span class="topic">{html.escape(p.topic)}:</span> {html.escape(p.text)}</li>' for p in points if p.topic != DISTRUST)
-    warnings = d.warnings
-    warn = " warn" if any(w.severity == "high" for w in warnings) else ""
-    if warnings:
+    notes = [p for p in points if p.topic == NOTES]
+    items = "".join(f'<li><span class="topic">{html.escape(p.topic)}:</span> {html.escape(p.text)}</li>' for p in points if p.topic not in (DISTRUST, NOTES))
+    doubts = [w for w in d.warnings if w.severity in DOUBT_SEVERITIES]
+    warn = " warn" if any(w.severity == "high" for w in doubts) else ""
+    if doubts:
         block = (
             '<ol class="distrust">'
-            + "".join(f'<li class="sev-{html.escape(w.severity)}">{html.escape(p.text)}</li>' for w, p in zip(warnings, distrust))
+            + "".join(f'<li class="sev-{html.escape(w.severity)}">{html.escape(p.text)}</li>' for w, p in zip(doubts, distrust))
             + "</ol>"
         )
     else:
         block = f'<p class="distrust">{html.escape(distrust[0].text)}</p>'
+    if notes:
+        block += f'<p class="note"><b>{NOTES}</b></p><ul class="notes">' + "".join(f'<li class="sev-low">{html.escape(p.text)}</li>' for p in notes) + "</ul>"
     sections = [
         f'<div class="summary{warn}"><h2 style="border:0;margin-top:.4em">Summary</h2><h3 id="distrust">{DISTRUST}</h3>{block}<ul>{items}</ul></div>',
         _section(

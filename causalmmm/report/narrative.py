@@ -18,12 +18,13 @@ from typing import Any, Mapping
 
 from causalmmm.fmt import num, pct, signed, signed_pct
 from causalmmm.report.collect import ReportData
-from causalmmm.report.distrust import NOTHING_TO_DISTRUST, conflicting_experiments, distrust_sentence, inconsistent
+from causalmmm.report.distrust import DOUBT_SEVERITIES, NOTHING_TO_DISTRUST, ONLY_NOTES, conflicting_experiments, distrust_sentence, inconsistent
 
 #: A budget move that changes the expected outcome by less than this share is reported as no change.
 NEGLIGIBLE_CHANGE = 5e-4
 #: Topic of the summary's first block (html renders these points under their own heading).
 DISTRUST = "What to distrust"
+NOTES = "Notes"
 
 #: Break-even ROAS: one unit of outcome per unit of spend (the outcome is assumed to be in the spend's currency).
 BREAK_EVEN = 1.0
@@ -94,11 +95,13 @@ def _conflict_clause(d: ReportData, exps: list[dict[str, Any]]) -> str:
 
 
 def distrust_points(d: ReportData) -> list[Point]:
-    """The summary's first block: every warning, most severe first, each with its fix (or one sentence saying there are none)."""
-    warnings = d.warnings
-    if not warnings:
-        return [Point(DISTRUST, NOTHING_TO_DISTRUST)]
-    return [Point(DISTRUST, distrust_sentence(w)) for w in warnings]
+    """The summary's first block: every high or medium warning, most severe first, each with its fix (or one
+    sentence saying there are none), then the low-severity ones as notes."""
+    doubts = [w for w in d.warnings if w.severity in DOUBT_SEVERITIES]
+    notes = [Point(NOTES, distrust_sentence(w)) for w in d.warnings if w.severity not in DOUBT_SEVERITIES]
+    if doubts:
+        return [Point(DISTRUST, distrust_sentence(w)) for w in doubts] + notes
+    return [Point(DISTRUST, ONLY_NOTES if notes else NOTHING_TO_DISTRUST)] + notes
 
 
 def _channel_ident(d: ReportData, channel: str) -> dict[str, Any] | None:
