@@ -29,6 +29,7 @@ import pandas as pd
 
 from causalmmm.experiments.schema import Experiment
 from causalmmm.graph.causal_graph import CausalGraph
+from causalmmm.intervention import Intervention
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "tests" / "data"
 EXAMPLE_CSV = DATA_DIR / "mmm_example.csv"
@@ -197,7 +198,7 @@ def roas_experiments(raw: pd.DataFrame | None = None) -> tuple[list[Experiment],
                 name=name,
                 design="lift",
                 treatment=ch,
-                intervention=("set", 0.0),
+                intervention=Intervention.off(ch),
                 measured=("y",),
                 start=pd.Timestamp(start),
                 end=pd.Timestamp(end),

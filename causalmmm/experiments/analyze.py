@@ -195,7 +195,13 @@ def analyze_geo_lift(e: Experiment, base: Path, *, seed: int = 0, draws: int = 5
     pre = wide.index < e.start
     if pre.sum() < 8:
         raise ExperimentError(f"only {int(pre.sum())} pre-period dates in the geo panel", where=e.where, hint="a synthetic control needs a long pre-period")
-    controls = [g for g in wide.columns if g not in e.treated]
+    excluded = [str(g) for g in e.extra.get("exclude") or []]
+    absent = [g for g in excluded if g not in wide.columns]
+    if absent:
+        raise ExperimentError(f"excluded geo(s) not in the panel: {', '.join(absent)}", where=e.where, hint="fix exclude: (or the cells' treated geos)")
+    controls = [g for g in wide.columns if g not in e.treated and g not in excluded]
+    if len(controls) < 2:
+        raise ExperimentError(f"only {len(controls)} donor geo(s) left in the panel", where=e.where, hint="a synthetic control needs at least 2 untreated geos")
     pre_mean = wide.loc[pre].mean()
     index = wide / pre_mean
     panel = pd.DataFrame({"treated": index[list(e.treated)].mean(axis=1)})
@@ -228,6 +234,7 @@ def analyze_geo_lift(e: Experiment, base: Path, *, seed: int = 0, draws: int = 5
     diag = {
         "treated_geos": list(e.treated),
         "control_geos": len(controls),
+        "excluded_geos": excluded,
         "pre_periods": int(pre.sum()),
         "post_periods": n_post,
         "treated_share": share,

@@ -14,7 +14,12 @@ period (standard deviation ``sigma``). Here it becomes the estimand
 * window: ``start..end``, or the one period ``date``, or the whole data when
   the row has no dates (pymc-marketing rows are not tied to a time).
 
-See docs/file-formats.md, "Lift-test rows", for the assumptions.
+Two ways in, one set of estimands: :func:`from_lift_rows` (Python, with the
+graph and data for the defaults) and the experiments-file item ``lift_rows:
+FILE`` (:func:`rows_to_experiments`, graph-free; its ``measured`` and
+``start``/``end`` give the defaults). The graph and data checks
+(:func:`check_lift_row`) run in :func:`causalmmm.experiments.schema.check_against`,
+so both ways are checked alike. See docs/file-formats.md, "Lift-test rows".
 """
 
 from __future__ import annotations
@@ -38,16 +43,18 @@ MAX_LEVEL_RATIO = 3.0
 GO_LIVE_TOLERANCE = 0.05
 
 
-def _frame(frame_or_path: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, str]:
+def read_rows(frame_or_path: pd.DataFrame | str | Path, label: str | None = None) -> tuple[pd.DataFrame, str]:
+    """The rows and the name errors use for them (the path as given, or ``label``)."""
     if isinstance(frame_or_path, pd.DataFrame):
-        return frame_or_path.reset_index(drop=True), "<lift rows>"
+        return frame_or_path.reset_index(drop=True), label or "<lift rows>"
     path = Path(frame_or_path)
+    source = label or str(path)
     if not path.exists():
-        raise ExperimentError("lift-test file not found", where=str(path), hint="give the path of a CSV with columns " + ", ".join(REQUIRED))
+        raise ExperimentError("lift-test file not found", where=source, hint="give the path of a CSV with columns " + ", ".join(REQUIRED))
     try:
-        return pd.read_csv(path), str(path)
+        return pd.read_csv(path), source
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ExperimentError(f"cannot read lift-test rows ({str(exc).splitlines()[0]})", where=str(path), hint="a CSV with a header line") from None
+        raise ExperimentError(f"cannot read lift-test rows ({str(exc).splitlines()[0]})", where=source, hint="a CSV with a header line") from None
 
 
 def _number(row: pd.Series, col: str, where: str) -> float:
@@ -72,10 +79,10 @@ def _date(row: pd.Series, col: str, where: str) -> pd.Timestamp:
     return pd.Timestamp(ts)
 
 
-def _window(row: pd.Series, data: Any, where: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+def _window(row: pd.Series, default: tuple[pd.Timestamp, pd.Timestamp] | None, where: str, missing_hint: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     if _given(row, "start") or _given(row, "end"):
         if not (_given(row, "start") and _given(row, "end")):
-            raise ExperimentError("a lift row with a window needs both start and end", where=where, hint="fill both, or neither to use the whole data")
+            raise ExperimentError("a lift row with a window needs both start and end", where=where, hint="fill both, or neither to use the default window")
         start, end = _date(row, "start", where), _date(row, "end", where)
         if start > end:
             raise ExperimentError(f"start {start.date()} is after end {end.date()}", where=where, hint="swap start and end")
@@ -83,30 +90,47 @@ def _window(row: pd.Series, data: Any, where: str) -> tuple[pd.Timestamp, pd.Tim
     if _given(row, "date"):
         d = _date(row, "date", where)
         return d, d
-    return pd.Timestamp(data.dates[0]), pd.Timestamp(data.dates[-1])
+    if default is None:
+        raise ExperimentError("the lift row has no dates and there is no default window", where=where, hint=missing_hint)
+    return default
 
 
-def from_lift_rows(frame_or_path: pd.DataFrame | str | Path, graph: Any, data: Any) -> list[Experiment]:
-    """One ``lift`` experiment per pymc-marketing lift-test row, checked against ``graph`` and ``data``."""
-    df, source = _frame(frame_or_path)
+def rows_to_experiments(
+    df: pd.DataFrame,
+    source: str,
+    *,
+    measured: str | None,
+    window: tuple[pd.Timestamp, pd.Timestamp] | None,
+    use: str = "calibrate",
+    origin: str | None = None,
+    missing_hint: str = "give start/end columns",
+) -> list[Experiment]:
+    """One ``lift`` experiment per row (graph-free checks). ``measured``/``window``/``use`` are the
+    defaults for rows without those columns; ``origin`` becomes each experiment's ``source``."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise ExperimentError(
             f"lift-test rows lack column(s) {', '.join(missing)}", where=source, hint=f"columns: {', '.join(REQUIRED)} (optional: {', '.join(OPTIONAL)})"
         )
+    unknown = [str(c) for c in df.columns if c not in REQUIRED + OPTIONAL]
+    if unknown:
+        raise ExperimentError(
+            f"unknown lift-test column {unknown[0]!r}", where=source, hint=f"columns: {', '.join(REQUIRED)} (optional: {', '.join(OPTIONAL)})"
+        )
     if df.empty:
         raise ExperimentError("no lift-test rows", where=source, hint="add one row per lift test")
-    spend = set(graph.spend_nodes)
     out: list[Experiment] = []
     for i, row in df.iterrows():
         line = int(str(i)) + 2  # CSV line: header is line 1
         where = f"{source}:{line}"
         channel = str(row["channel"]).strip()
-        if channel not in spend:
-            raise ExperimentError(f"channel {channel!r} is not a spend node of the graph", where=where, hint=f"spend nodes: {', '.join(sorted(spend))}")
         x, dx, dy, sigma = (_number(row, c, where) for c in ("x", "delta_x", "delta_y", "sigma"))
         if x < 0 or x + dx < 0:
-            raise ExperimentError(f"spend must stay >= 0 (x = {x:g}, x + delta_x = {x + dx:g})", where=where, hint="x is the spend per period before the test")
+            raise ExperimentError(
+                f"spend must stay >= 0 (x = {x:g}, x + delta_x = {x + dx:g})",
+                where=where,
+                hint="x is the spend per period before the test and delta_x its change; delta_x >= -x (-x is a go-dark)",
+            )
         if dx == 0:
             raise ExperimentError("delta_x is 0: the test changed no spend", where=where, hint="delta_x is the change in spend per period")
         if sigma <= 0:
@@ -118,60 +142,82 @@ def from_lift_rows(frame_or_path: pd.DataFrame | str | Path, graph: Any, data: A
                 hint="lift rows assume more spend never lowers the outcome (as pymc-marketing does); check the signs",
             )
         name = str(row["name"]).strip() if _given(row, "name") else f"lift_{channel}_{line - 1}"
-        measured = str(row["measured"]).strip() if _given(row, "measured") else graph.outcome
-        if measured not in graph or measured not in graph.descendants(channel):
-            raise ExperimentError(
-                f"measured node {measured!r} is not downstream of {channel!r}", where=where, hint=f"use the outcome {graph.outcome!r} or a child of {channel!r}"
-            )
-        use = str(row["use"]).strip() if _given(row, "use") else "calibrate"
-        if use not in USES:
-            raise ExperimentError(f"unknown use {use!r}", where=where, hint=f"allowed: {', '.join(USES)}")
-        start, end = _window(row, data, where)
-        mask = np.asarray((data.dates >= start) & (data.dates <= end))
-        window_spend = float(data.column(channel)[mask].mean()) if mask.any() else 0.0
-        span = f"{start.date()}..{end.date()}"
-        if not mask.any():
-            raise ExperimentError(f"the window {span} holds no data period", where=where, hint="give start/end inside the data")
-        if x > 0:
-            if window_spend == 0:
-                raise ExperimentError(
-                    f"{channel} has no spend in {span}, so scaling it changes nothing",
-                    where=where,
-                    hint="give start/end where the channel ran, or x = 0 for a go-live",
-                )
-            if not 1 / MAX_LEVEL_RATIO <= window_spend / x <= MAX_LEVEL_RATIO:
-                raise ExperimentError(
-                    f"x = {x:g} but {channel} averages {window_spend:.4g} per period in {span}",
-                    where=where,
-                    hint="x is the spend per period before the test, in the data's units; fix x or give the test's start/end",
-                )
-            iv = Intervention(channel, "scale", (x + dx) / x)
-        else:
-            if window_spend > GO_LIVE_TOLERANCE * abs(dx):
-                raise ExperimentError(
-                    f"x = 0 (a go-live) but {channel} averages {window_spend:.4g} per period in {span}",
-                    where=where,
-                    hint="give start/end of the test, when the channel was off",
-                )
-            iv = Intervention(channel, "set", dx)
-        record = {"row": line, "x": x, "delta_x": dx, "delta_y": dy, "sigma": sigma, "window_mean_spend": window_spend}
+        node = str(row["measured"]).strip() if _given(row, "measured") else measured
+        if node is None:
+            raise ExperimentError("the lift row has no measured node", where=where, hint="add measured: OUTCOME to the lift_rows item, or a measured column")
+        row_use = str(row["use"]).strip() if _given(row, "use") else use
+        if row_use not in USES:
+            raise ExperimentError(f"unknown use {row_use!r}", where=where, hint=f"allowed: {', '.join(USES)}")
+        start, end = _window(row, window, where, missing_hint)
+        iv = Intervention(channel, "scale", (x + dx) / x) if x > 0 else Intervention(channel, "set", dx)
+        record = {"file": source, "row": line, "x": x, "delta_x": dx, "delta_y": dy, "sigma": sigma}
         out.append(
             Experiment(
                 name=name,
                 design="lift",
                 treatment=channel,
                 intervention=iv,
-                measured=(measured,),
+                measured=(node,),
                 start=start,
                 end=end,
                 unit="per_period",
-                use=use,
+                use=row_use,
                 estimate=dy,
                 se=sigma,
                 extra={"lift_row": record},
-                source=source,
+                source=origin or source,
             )
         )
+    return out
+
+
+def check_lift_row(e: Experiment, graph: Any, data: Any | None) -> None:
+    """The row's channel is a spend node, its measured node is downstream, and the data's spend over the
+    window is near ``x`` (so the relative change means what the row says); a go-live row's channel is off."""
+    record = e.extra["lift_row"]
+    where = f"{record['file']}:{record['row']}" if "file" in record and "row" in record else e.where
+    channel, spend = e.treatment, set(graph.spend_nodes)
+    if channel not in spend:
+        raise ExperimentError(f"channel {channel!r} is not a spend node of the graph", where=where, hint=f"spend nodes: {', '.join(sorted(spend))}")
+    (measured,) = e.measured
+    if measured not in graph or measured not in graph.descendants(channel):
+        raise ExperimentError(
+            f"measured node {measured!r} is not downstream of {channel!r}", where=where, hint=f"use the outcome {graph.outcome!r} or a child of {channel!r}"
+        )
+    if data is None:
+        return
+    x, dx = float(record["x"]), float(record["delta_x"])
+    mask = np.asarray((data.dates >= e.start) & (data.dates <= e.end))
+    span = f"{e.start.date()}..{e.end.date()}"
+    if not mask.any():
+        raise ExperimentError(f"the window {span} holds no data period", where=where, hint="give start/end inside the data")
+    window_spend = float(data.column(channel)[mask].mean())
+    if x > 0:
+        if window_spend == 0:
+            raise ExperimentError(
+                f"{channel} has no spend in {span}, so scaling it changes nothing",
+                where=where,
+                hint="give start/end where the channel ran, or x = 0 for a go-live",
+            )
+        if not 1 / MAX_LEVEL_RATIO <= window_spend / x <= MAX_LEVEL_RATIO:
+            raise ExperimentError(
+                f"x = {x:g} but {channel} averages {window_spend:.4g} per period in {span}",
+                where=where,
+                hint="x is the spend per period before the test, in the data's units; fix x or give the test's start/end",
+            )
+    elif window_spend > GO_LIVE_TOLERANCE * abs(dx):
+        raise ExperimentError(
+            f"x = 0 (a go-live) but {channel} averages {window_spend:.4g} per period in {span}",
+            where=where,
+            hint="give start/end of the test, when the channel was off",
+        )
+
+
+def from_lift_rows(frame_or_path: pd.DataFrame | str | Path, graph: Any, data: Any) -> list[Experiment]:
+    """One ``lift`` experiment per pymc-marketing lift-test row, checked against ``graph`` and ``data``.
+    Rows without ``measured`` measure the graph's outcome; rows without dates cover the whole data."""
+    df, source = read_rows(frame_or_path)
+    out = rows_to_experiments(df, source, measured=graph.outcome, window=(pd.Timestamp(data.dates[0]), pd.Timestamp(data.dates[-1])))
     names = [e.name for e in out]
     dup = next((n for n in names if names.count(n) > 1), None)
     if dup is not None:

@@ -54,8 +54,10 @@ _KNOWN = {
     "analysis",
     "scope",
     "lift_row",
+    "exclude",
+    "cell",
 }
-_EXTRA = ("raw_periods_per_period", "geo_shares", "controls", "notes", "analysis", "lift_row")
+_EXTRA = ("raw_periods_per_period", "geo_shares", "controls", "notes", "analysis", "lift_row", "exclude", "cell")
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,12 @@ def parse_experiment(raw: Any, index: int, source: str, line: int | None = None)
         raise _err("treated must be a list of geo names", where, "e.g. treated: [geo_03, geo_07]")
     if raw.get("geo_shares") is not None:
         _check_shares(raw["geo_shares"], treated, where)
+    exclude = raw.get("exclude")
+    if exclude is not None and (not isinstance(exclude, list) or design != "geo_lift"):
+        raise _err("exclude must be a list of geo names, on a geo_lift", where, "e.g. exclude: [geo_05] (geos left out of the donor pool)")
+    if exclude and set(map(str, exclude)) & set(map(str, treated)):
+        both = sorted(set(map(str, exclude)) & set(map(str, treated)))[0]
+        raise _err(f"geo {both!r} is both treated and excluded", where, "exclude lists donor geos to leave out, not treated ones")
     extra = {k: raw[k] for k in _EXTRA if k in raw}
     scope = _scope(raw, design, where, has_estimate=estimate is not None)
     return Experiment(
@@ -258,7 +266,8 @@ def _scope(raw: Mapping[str, Any], design: str, where: str, *, has_estimate: boo
 
 
 def _respelled(item: yaml.Node, loaded: Any) -> dict[str, Any]:
-    """Fields YAML 1.1 read as booleans (on, off, yes, no, ...), back in the user's own spelling."""
+    """Fields YAML 1.1 read as booleans (on, off, yes, no, ...), back in the user's own spelling
+    (inside ``cells:`` too)."""
     out: dict[str, Any] = {}
     if not isinstance(item, yaml.MappingNode) or not isinstance(loaded, dict):
         return out
@@ -268,7 +277,19 @@ def _respelled(item: yaml.Node, loaded: Any) -> dict[str, Any]:
         elif isinstance(value, yaml.MappingNode) and key.value == "intervention" and isinstance(loaded.get("intervention"), dict):
             keys = [k.value if k.tag == _BOOL_TAG else loaded_key for (k, _), loaded_key in zip(value.value, loaded["intervention"])]
             out[key.value] = dict(zip(keys, loaded["intervention"].values()))
+        elif isinstance(value, yaml.SequenceNode) and key.value == "cells" and isinstance(loaded.get("cells"), list):
+            out[key.value] = [{**c, **_respelled(n, c)} if isinstance(c, dict) else c for n, c in zip(value.value, loaded["cells"])]
     return out
+
+
+def _cell_lines(item: yaml.Node | None) -> list[int]:
+    """1-based line of each item of an experiment's ``cells:`` list."""
+    if not isinstance(item, yaml.MappingNode):
+        return []
+    for key, value in item.value:
+        if key.value == "cells" and isinstance(value, yaml.SequenceNode):
+            return [n.start_mark.line + 1 for n in value.value]
+    return []
 
 
 def _item_nodes(text: str) -> list[yaml.Node]:
@@ -288,7 +309,12 @@ def _item_nodes(text: str) -> list[yaml.Node]:
 _STAR = re.compile(r"^\s*-?\s*intervention:\s*\*", re.M)
 
 
-def experiments_from_yaml(text: str, source: str = "<experiments>") -> list[Experiment]:
+def experiments_from_yaml(text: str, source: str = "<experiments>", base: str | Path | None = None) -> list[Experiment]:
+    """Parse an experiments file's text. ``base`` is the folder the ``lift_rows:`` and ``results:``
+    paths are relative to (default: the folder of ``source``, when it is a path)."""
+    from causalmmm.experiments import forms
+
+    folder = Path(base) if base is not None else (Path(source).parent if not source.startswith("<") else None)
     try:
         doc = load_yaml_text(text, source, ExperimentError)
     except ExperimentError as exc:
@@ -305,11 +331,15 @@ def experiments_from_yaml(text: str, source: str = "<experiments>") -> list[Expe
             "an experiment file needs a top-level 'experiments:' list", source, "start the file with experiments: and list one - name: ... block per experiment"
         )
     nodes = _item_nodes(text)
-    out = []
+    out: list[Experiment] = []
     for i, item in enumerate(doc["experiments"]):
         node = nodes[i] if i < len(nodes) else None
         raw = {**item, **_respelled(node, item)} if node is not None and isinstance(item, dict) else item
-        out.append(parse_experiment(raw, i, source, node.start_mark.line + 1 if node is not None else None))
+        item_line = node.start_mark.line + 1 if node is not None else None
+        if forms.is_form(raw):
+            out.extend(forms.expand(raw, i, source, item_line, folder, _cell_lines(node)))
+        else:
+            out.append(parse_experiment(raw, i, source, item_line))
     seen: set[str] = set()
     for e in out:
         if e.name in seen:
@@ -327,8 +357,12 @@ def load_experiments(path: str | Path) -> list[Experiment]:
 def check_against(experiments: Sequence[Experiment], graph: Any, data: Any | None = None) -> None:
     """Nodes must exist and be observed; the window must lie inside the data; the estimand must be
     national (the model is); a go-live needs periods where the treatment ran."""
+    from causalmmm.experiments.lift_rows import check_lift_row
+
     observed = set(graph.observed_nodes)
     for e in experiments:
+        if "lift_row" in e.extra:
+            check_lift_row(e, graph, data)
         if e.scope == "geo":
             measured = " + ".join(e.measured)
             verb = "calibrate" if e.use == "calibrate" else "validate"
