@@ -191,6 +191,19 @@ def graph_test(graph_file: Path, data_file: Path, alpha: float, date_column: str
     emit(report.to_dict(), as_json, report.to_text)
 
 
+@graph.command("workshop")
+@click.argument("graph_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--data", "data_file", type=click.Path(dir_okay=False, path_type=Path), help="CSV to test the graph's implied independences against.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser; print the address only.")
+@click.option("--date-column", default="date", show_default=True)
+def graph_workshop(graph_file: Path | None, data_file: Path | None, port: int, no_browser: bool, date_column: str) -> None:
+    """Draw the graph with the team in a local web page: edit, identification live, save (Ctrl-C stops it)."""
+    from causalmmm.workshop import serve
+
+    serve(graph_file, data_file, port=port, open_browser=not no_browser, date_column=date_column, say=say)
+
+
 # --------------------------------------------------------------------- fit
 
 

@@ -53,6 +53,10 @@ __all__ = [
 #: Above this many subset checks the minimum-size search gives way to networkx's
 #: linear-time minimal separator.
 _MAX_SUBSET_CHECKS = 20_000
+#: Per mediator set an experiment could be measured on: the smallest-set search's budget before networkx's
+#: minimal d-separator takes over, and the largest set considered (teams measure on a few nodes, not dozens).
+_EXPERIMENT_SET_CHECKS = 50
+_MAX_MEASURED_SET = 3
 _MAX_PATHS = 5_000
 
 
@@ -127,14 +131,16 @@ def is_valid_adjustment_set(graph: CausalGraph, treatment: str | Iterable[str], 
     return nx.is_d_separator(_backdoor_graph(g, t), t, {outcome}, z)
 
 
-def minimal_adjustment_set(graph: CausalGraph, treatment: str | Iterable[str], outcome: str | None = None) -> list[str] | None:
+def minimal_adjustment_set(
+    graph: CausalGraph, treatment: str | Iterable[str], outcome: str | None = None, *, max_checks: int = _MAX_SUBSET_CHECKS
+) -> list[str] | None:
     """A minimal valid backdoor adjustment set of observed nodes, or ``None``.
 
     The empty set is returned whenever it is valid. Otherwise the smallest valid
     set is searched for among observed ancestors of treatment and outcome (ties:
-    declaration order); for very large candidate pools networkx's minimal
-    d-separator is used instead. The result is always minimal: removing any
-    element makes it invalid.
+    declaration order); when that search would take more than ``max_checks``
+    d-separation tests, networkx's minimal d-separator is used instead. The result
+    is always minimal: removing any element makes it invalid.
     """
     outcome = graph.outcome if outcome is None else outcome
     t = _as_set(treatment)
@@ -153,7 +159,7 @@ def minimal_adjustment_set(graph: CausalGraph, treatment: str | Iterable[str], o
     checks = 0
     for k in range(1, len(pool) + 1):
         n_comb = _n_choose_k(len(pool), k)
-        if checks + n_comb > _MAX_SUBSET_CHECKS:
+        if checks + n_comb > max_checks:
             break
         for combo in itertools.combinations(pool, k):
             checks += 1
@@ -521,7 +527,7 @@ def _experiments(graph: CausalGraph, g: nx.DiGraph, treatment: str, outcome: str
     out = [f"a randomised test on {treatment} (e.g. lift, geo-lift or randomised spend jitter) measured on {outcome}"]
     observed_meds = [m for m in meds if graph.is_observed(m)]
     valid: list[tuple[tuple[str, ...], list[str]]] = []
-    for k in range(1, len(observed_meds) + 1):
+    for k in range(1, min(len(observed_meds), _MAX_MEASURED_SET) + 1):
         if _n_choose_k(len(observed_meds), k) > _MAX_SUBSET_CHECKS:
             break
         for combo in itertools.combinations(observed_meds, k):
@@ -529,7 +535,7 @@ def _experiments(graph: CausalGraph, g: nx.DiGraph, treatment: str, outcome: str
                 continue  # a subset already works: keep inclusion-minimal sets only
             if not _intercepts(g, treatment, outcome, set(combo)):
                 continue
-            z = minimal_adjustment_set(graph, set(combo), outcome)
+            z = minimal_adjustment_set(graph, set(combo), outcome, max_checks=_EXPERIMENT_SET_CHECKS)
             if z is not None:
                 valid.append((combo, z))
     for combo, z in valid:
