@@ -18,6 +18,7 @@ RESULTS = ROOT / "bench" / "results"
 ORDER = [
     "run_log",
     "speed",
+    "compile",
     "accuracy",
     "accuracy_latent_factor",
     "coverage",
@@ -117,6 +118,7 @@ def main() -> None:
     if not args.assemble:
         q = args.quick
         run("bench_speed.py", *(["--draws", "300"] if q else []))
+        run("bench_compile.py", *(["--rounds", "1", "--draws", "300", "--tune", "300"] if q else []))
         run(
             "bench_accuracy.py",
             "--presets",

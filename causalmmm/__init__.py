@@ -7,13 +7,20 @@
 ``fit``, ``load`` and ``FittedModel`` import PyMC on first use, so that graph and data commands stay fast.
 """
 
+import os
 from typing import Any
 
-from causalmmm.data import Dataset, load_data
-from causalmmm.errors import CausalMMMError
-from causalmmm.experiments.schema import load_experiments
-from causalmmm.graph import CausalGraph, load_graph, save_graph
-from causalmmm.model_warnings import ModelWarning
+#: LLVM optimisation level of numba, which compiles every NUTS fit (nutpie). Level 0 compiles the calibrated
+#: search-world model in about 28 s against 44-139 s at numba's default 3, the draws being statistically the
+#: same (bench/bench_compile.py). numba reads it once, when it is first imported, so it is set here, before
+#: anything imports numba; a value the user set wins, and it has no effect if numba was imported first.
+os.environ.setdefault("NUMBA_OPT", "0")
+
+from causalmmm.data import Dataset, load_data  # noqa: E402
+from causalmmm.errors import CausalMMMError  # noqa: E402
+from causalmmm.experiments.schema import load_experiments  # noqa: E402
+from causalmmm.graph import CausalGraph, load_graph, save_graph  # noqa: E402
+from causalmmm.model_warnings import ModelWarning  # noqa: E402
 
 __version__ = "0.1.0"
 
