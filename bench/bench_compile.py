@@ -104,7 +104,7 @@ def main() -> None:
     text += (
         f"One fresh process per measurement: nutpie compiles the calibrated joint model (6 nodes, 3 calibrating experiments), then samples "
         f"{args.draws} + {args.tune} draws on 2 chains; levels interleaved over {args.rounds} rounds per world seed; medians. Identical min-ESS values "
-        "across levels mean identical draws (different values: the same posterior, other floating-point rounding). causalmmm sets "
+        "across levels mean identical draws. causalmmm sets "
         "`NUMBA_OPT=0` when it is imported unless the variable is already set (`causalmmm/__init__.py`).\n\n"
         + table(["world seed", "NUMBA_OPT", "runs", "compile s", "sample s", "total s", "compile / first level", "min bulk ESS per run"], rows)
     )
