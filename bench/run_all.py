@@ -30,6 +30,7 @@ ORDER = [
     "public",
     "frontdoor",
     "plan",
+    "workshop",
     "anchors",
 ]
 
@@ -141,6 +142,7 @@ def main() -> None:
         run("bench_public.py", *(["--fast-only"] if q else []))
         run("bench_frontdoor.py", *(["--seeds", "1", "--draws", "300"] if q else ["--seeds", "3"]))
         run("bench_plan.py", *(["--seeds", "1"] if q else ["--seeds", "5"]))
+        run("bench_workshop.py")
         write_run_log(q)
     print(f"wrote {assemble()}", file=sys.stderr)
 
