@@ -28,19 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import command_line, header, table, write_fragment  # noqa: E402
 from causalmmm.fmt import num  # noqa: E402
 from causalmmm.graph.causal_graph import CausalGraph  # noqa: E402
+from causalmmm.report.screenshot import HEADLESS_FLAGS  # noqa: E402
 from causalmmm.workshop import Workshop, make_server  # noqa: E402
 from causalmmm.workshop.panels import drawing_svg, identification_panel  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM_ARGS = list(HEADLESS_FLAGS)
 LOAD_GOAL_MS, UPDATE_GOAL_MS = 1000.0, 200.0
 
 

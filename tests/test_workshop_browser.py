@@ -21,18 +21,11 @@ from conftest import REPO
 
 import causalmmm as cm
 from causalmmm.graph.io import graph_from_dict
+from causalmmm.report.screenshot import HEADLESS_FLAGS
 from causalmmm.workshop import Workshop, make_server, same_graph
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM_ARGS = list(HEADLESS_FLAGS)
 EXAMPLE = REPO / "graphs" / "marketing.dot"
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright; it drives the system chromium)")

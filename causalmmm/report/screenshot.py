@@ -17,6 +17,16 @@ from causalmmm.errors import CausalMMMError
 from causalmmm.fileio import atomic_write_bytes
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+#: Flags for a headless Chromium on a machine with a closed network (no background connections, no updates).
+HEADLESS_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 
 
 def find_browser() -> str | None:
@@ -36,9 +46,7 @@ def screenshot(html_file: str | Path, output: str | Path, *, width: int = 1200, 
         shot = Path(tmp) / "shot.png"
         cmd = [
             browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
+            *HEADLESS_FLAGS,
             "--hide-scrollbars",
             f"--user-data-dir={tmp}/profile",
             f"--window-size={width},{height}",
