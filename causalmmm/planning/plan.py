@@ -20,7 +20,8 @@ from causalmmm.fmt import num, pct, signed
 from causalmmm.planning.candidates import Candidate, default_candidates
 from causalmmm.planning.noise import MAX_PRE, measurement_se
 from causalmmm.planning.preposterior import MIN_ESS, Preposterior, closed_form_sd
-from causalmmm.query.do import Intervention, PosteriorSCM, Summary
+from causalmmm.query.do import PosteriorSCM, Summary
+from causalmmm.query.effects import roas_draws
 from causalmmm.query.optimize import BudgetProblem, optimize_budget
 from causalmmm.validation.experiments import predict_experiment
 
@@ -190,16 +191,9 @@ def plan_table(payload: dict[str, Any]) -> Any:
 # ------------------------------------------------------------------ the pieces
 
 
-def roas_draws(scm: PosteriorSCM, channels: Sequence[str]) -> np.ndarray:
-    """Total ROAS per draw and channel over the data period, (K, C): the effects' total contrast."""
-    out = scm.spec.outcome
-    s = scm.spec.scales[out]
-    fact = scm.series[out].sum() * s
-    cols = []
-    for c in channels:
-        cf = scm.simulate([Intervention(c, "set", 0.0)])[out].sum(axis=1) * s
-        cols.append((fact - cf) / float(scm.data.column(c).sum()))
-    return np.column_stack(cols)
+def channels_roas_draws(scm: PosteriorSCM, channels: Sequence[str]) -> np.ndarray:
+    """Total ROAS per draw and channel over the data period, (K, C)."""
+    return np.column_stack([roas_draws(scm, c) for c in channels])
 
 
 def allocations(scm: PosteriorSCM, channels: Sequence[str], periods: int, optimal: dict[str, float] | None = None) -> tuple[list[np.ndarray], BudgetProblem]:
@@ -305,7 +299,7 @@ def context(scm: PosteriorSCM, channels: Sequence[str] | None = None, *, periods
     horizon = periods or min(52, scm.spec.n_periods)
     allocs, prob = allocations(scm, chans, horizon, optimal)
     utility = np.vstack([prob.outcome_draws(a) for a in allocs])
-    return Context(scm, chans, roas_draws(scm, chans), utility, allocs, horizon, TIE_SHARE * abs(float(utility[0].mean())))
+    return Context(scm, chans, channels_roas_draws(scm, chans), utility, allocs, horizon, TIE_SHARE * abs(float(utility[0].mean())))
 
 
 def evaluate_candidate(ctx: Context, cand: Candidate, rng: np.random.Generator, n_true: int) -> Evaluation:

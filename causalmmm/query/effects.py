@@ -144,6 +144,18 @@ class EffectsReport:
         return "\n".join(lines)
 
 
+def roas_draws(scm: PosteriorSCM, channel: str, start: str | None = None, end: str | None = None) -> np.ndarray:
+    """Total ROAS per draw over [start, end]: Σ(factual − do(channel = 0)) / Σ spend (the total contrast of :func:`channel_effects`)."""
+    out = scm.spec.outcome
+    mask = scm.window(start, end)
+    spend = float(scm.data.column(channel)[mask].sum())
+    if spend <= 0:
+        raise QueryError(f"channel {channel!r} has no spend in {start or 'start'}..{end or 'end'}", hint="choose a window where it spends")
+    cf = scm.simulate([Intervention(channel, "set", 0.0)], mask)[out]
+    fact = np.broadcast_to(scm.series[out], cf.shape)
+    return (fact[:, mask] - cf[:, mask]).sum(axis=1) * scm.spec.scales[out] / spend
+
+
 def channel_effects(scm: PosteriorSCM, channel: str, *, outcome: str | None = None, start: str | None = None, end: str | None = None) -> ChannelEffects:
     """Total, path-specific, mROAS and cannibalisation for one channel."""
     out = outcome or scm.spec.outcome

@@ -30,7 +30,8 @@ from causalmmm.data import Dataset
 from causalmmm.errors import DataError, QueryError
 from causalmmm.fmt import num, pct
 from causalmmm.model_warnings import ModelWarning
-from causalmmm.query.do import Intervention, PosteriorSCM, Summary
+from causalmmm.query.do import PosteriorSCM, Summary
+from causalmmm.query.effects import roas_draws
 from causalmmm.spec import EdgeSpec, ModelSpec, series_scale
 
 TESTS = ("placebo", "random_common_cause", "subset")
@@ -218,18 +219,6 @@ class RefutationReport:
 
 
 # ---------------------------------------------------------------- pieces
-def roas_draws(scm: PosteriorSCM, channel: str, start: str | None = None, end: str | None = None) -> np.ndarray:
-    """Total ROAS per draw over [start, end]: Σ(factual − do(channel = 0)) / Σ spend, as in :mod:`causalmmm.query.effects`."""
-    out = scm.spec.outcome
-    mask = scm.window(start, end)
-    spend = float(scm.data.column(channel)[mask].sum())
-    if spend <= 0:
-        raise QueryError(f"channel {channel!r} has no spend in {start or 'start'}..{end or 'end'}", hint="choose a window where it spends")
-    cf = scm.simulate([Intervention(channel, "set", 0.0)], mask)[out]
-    fact = np.broadcast_to(scm.series[out], cf.shape)
-    return (fact[:, mask] - cf[:, mask]).sum(axis=1) * scm.spec.scales[out] / spend
-
-
 def placebo_series(x: np.ndarray, rng: np.random.Generator, method: str = "permute", block: int = 8) -> np.ndarray:
     """A copy of ``x`` with the same values and a broken timing.
 
