@@ -89,11 +89,17 @@ def page(server, artifacts: Path):
 
 
 def _edit(page, action) -> None:
-    """Run a UI action that sends one edit and wait for the server's answer to be shown."""
+    """Run a UI action that sends one edit and wait for the server's answer to be shown.
+
+    The page replaces its ``state`` object when it renders an answer: waiting for a new object (not
+    for the message's class, which is already "ok" from the previous edit) closes the race between
+    the response arriving and the page rendering it.
+    """
+    page.evaluate("() => { window.__shownBefore = state; }")
     with page.expect_response(lambda r: "/api/" in r.url and r.request.method == "POST") as info:
         action()
     assert info.value.ok, info.value.json().get("error")
-    page.wait_for_function("document.querySelector('#message').className === 'ok'")
+    page.wait_for_function("state !== window.__shownBefore && document.querySelector('#message').className === 'ok'")
 
 
 def _add_node(page, name: str, role: str, observed: bool) -> None:

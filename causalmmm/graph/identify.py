@@ -23,13 +23,24 @@ For each treatment (by default every spend node) and the graph's outcome:
 submodel regresses on and whether latent confounding biases that regression.
 
 The maths is in ``docs/concepts-identification.md``.
+
+Speed: every answer is memoised per graph *structure* (:class:`_Structure`: nodes in declaration
+order, observed flags, edges), so the channels of one report share their searches and asking again
+about an unchanged structure (an edge attribute edited, undo, redo) is a look-up. Within a subset
+search every candidate set lies among the ancestors of treatment and outcome, so each backdoor test
+is a vertex cut in one moral graph built per search. The answers are those of the plain search
+(``tests/test_identify_equivalence.py`` compares 96 graphs).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
+import threading
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from math import comb
+from typing import Any, Callable, Hashable, Iterable, TypeVar
 
 import networkx as nx
 
@@ -50,6 +61,8 @@ __all__ = [
     "open_backdoor_path",
 ]
 
+_T = TypeVar("_T")
+
 #: Above this many subset checks the minimum-size search gives way to networkx's
 #: linear-time minimal separator.
 _MAX_SUBSET_CHECKS = 20_000
@@ -58,6 +71,8 @@ _MAX_SUBSET_CHECKS = 20_000
 _EXPERIMENT_SET_CHECKS = 50
 _MAX_MEASURED_SET = 3
 _MAX_PATHS = 5_000
+#: Graph structures whose identification results are kept (the workshop's recent versions, undo and redo).
+_MAX_CACHED_STRUCTURES = 32
 
 
 # ------------------------------------------------------------------ helpers
@@ -67,11 +82,6 @@ def _as_set(nodes: str | Iterable[str]) -> set[str]:
 
 def _order(graph: CausalGraph) -> dict[str, int]:
     return {n: i for i, n in enumerate(graph.nodes)}
-
-
-def _sorted(graph: CausalGraph, nodes: Iterable[str]) -> list[str]:
-    idx = _order(graph)
-    return sorted(nodes, key=lambda n: idx[n])
 
 
 def _fmt(nodes: Iterable[str]) -> str:
@@ -102,12 +112,6 @@ def _ancestors(g: nx.DiGraph, nodes: set[str]) -> set[str]:
     for n in nodes:
         out |= nx.ancestors(g, n)
     return out
-
-
-def _allowed(graph: CausalGraph, g: nx.DiGraph, treatments: set[str], outcome: str) -> set[str]:
-    """Observed nodes that may be adjusted for: not a treatment, not the outcome, not a descendant of a treatment."""
-    forbidden = treatments | {outcome} | _descendants(g, treatments)
-    return {n for n in graph.observed_nodes if n not in forbidden}
 
 
 # ------------------------------------------------------------- adjustment
@@ -146,33 +150,72 @@ def minimal_adjustment_set(
     t = _as_set(treatment)
     for n in t | {outcome}:
         _check_node(graph, n, "node")
-    g = graph.to_networkx()
-    bd = _backdoor_graph(g, t)
-    y = {outcome}
-    if nx.is_d_separator(bd, t, y, set()):
-        return []
-    allowed = _allowed(graph, g, t, outcome)
-    # A separator within `allowed` exists iff the allowed ancestors of T and Y form one.
-    pool = _sorted(graph, allowed & _ancestors(bd, t | y))
-    if not nx.is_d_separator(bd, t, y, set(pool)):
+    found = _structure(graph).adjustment_set(frozenset(t), outcome, max_checks)
+    return None if found is None else list(found)
+
+
+def _search_adjustment_set(s: _Structure, t: frozenset[str], outcome: str, max_checks: int) -> tuple[str, ...] | None:
+    """:func:`minimal_adjustment_set` on one structure (uncached).
+
+    Every candidate lies among the ancestors of treatment and outcome, so every test
+    "Z d-separates T and Y in the backdoor graph" is a vertex cut in one moral graph
+    (see :func:`_separation`), built once per query instead of once per candidate.
+    """
+    y = frozenset({outcome})
+    ancestral = s.ancestors(t | y)
+    separated = _separation(s.parents, t, y, ancestral, cut_from=t)
+    if separated(frozenset()):
+        return ()
+    allowed = s.observed - t - y - s.descendants(t)
+    pool = s.sorted(allowed & ancestral)
+    if not separated(frozenset(pool)):
         return None
     checks = 0
     for k in range(1, len(pool) + 1):
-        n_comb = _n_choose_k(len(pool), k)
+        n_comb = comb(len(pool), k)
         if checks + n_comb > max_checks:
             break
         for combo in itertools.combinations(pool, k):
             checks += 1
-            if nx.is_d_separator(bd, t, y, set(combo)):
-                return list(combo)
-    found = nx.find_minimal_d_separator(bd, t, y, restricted=set(pool))
-    return None if found is None else _sorted(graph, found)
+            if separated(frozenset(combo)):
+                return combo
+    found = nx.find_minimal_d_separator(s.backdoor_graph(t), set(t), set(y), restricted=set(pool))
+    return None if found is None else tuple(s.sorted(found))
 
 
-def _n_choose_k(n: int, k: int) -> int:
-    from math import comb
+def _separation(
+    parents_of: dict[str, tuple[str, ...]], xs: frozenset[str], ys: frozenset[str], ancestral: frozenset[str], *, cut_from: frozenset[str] = frozenset()
+) -> Callable[[frozenset[str]], bool]:
+    """``z -> (xs d-separated from ys given z)`` in the DAG ``parents_of`` without the edges leaving ``cut_from`` (a subset of xs).
 
-    return comb(n, k)
+    ``ancestral`` must be the ancestors of xs and ys (with them), and every z a subset of it: then the
+    ancestors of xs, ys and z are ``ancestral`` (cutting edges that leave xs removes none of them), and
+    d-separation given z is vertex separation by z in the moral graph of that ancestral subgraph
+    (Lauritzen, Dawid, Larsen & Leimer 1990). The moral graph is the one :func:`networkx.moral_graph`
+    builds, written out so that one query costs no graph copy.
+    """
+    adjacent: dict[str, set[str]] = {n: set() for n in ancestral}
+    for child in ancestral:
+        parents = {p for p in parents_of[child] if p not in cut_from}  # parents of an ancestor are ancestors
+        adjacent[child] |= parents
+        family = parents | {child}
+        for p in parents:
+            adjacent[p] |= family  # the child, and the other parents (married); p itself is dropped below
+    neighbours = {n: tuple(ms - {n}) for n, ms in adjacent.items()}
+
+    def separated(z: frozenset[str]) -> bool:
+        seen = set(xs)
+        queue = deque(xs)
+        while queue:
+            for m in neighbours[queue.popleft()]:
+                if m in ys:
+                    return False
+                if m not in seen and m not in z:
+                    seen.add(m)
+                    queue.append(m)
+        return True
+
+    return separated
 
 
 def mediators_between(graph: CausalGraph, treatment: str, outcome: str | None = None) -> list[str]:
@@ -180,8 +223,7 @@ def mediators_between(graph: CausalGraph, treatment: str, outcome: str | None = 
     outcome = graph.outcome if outcome is None else outcome
     _check_node(graph, treatment, "treatment")
     _check_node(graph, outcome, "outcome")
-    g = graph.to_networkx()
-    return _sorted(graph, (nx.descendants(g, treatment) & nx.ancestors(g, outcome)) - {treatment, outcome})
+    return list(_structure(graph).mediators(treatment, outcome))
 
 
 # ---------------------------------------------------------------- paths
@@ -234,45 +276,67 @@ def open_backdoor_path(graph: CausalGraph, treatment: str, outcome: str | None =
     adjustment set exists.
     """
     outcome = graph.outcome if outcome is None else outcome
-    g = graph.to_networkx()
-    t = {treatment}
-    bd = _backdoor_graph(g, t)
-    z = _allowed(graph, g, t, outcome) & _ancestors(bd, t | {outcome})
-    if nx.is_d_separator(bd, t, {outcome}, z):
+    _check_node(graph, treatment, "treatment")
+    _check_node(graph, outcome, "outcome")
+    found = _structure(graph).open_backdoor_path(treatment, outcome)
+    return None if found is None else list(found)
+
+
+def _search_open_backdoor_path(s: _Structure, treatment: str, outcome: str) -> tuple[str, ...] | None:
+    t, y = frozenset({treatment}), frozenset({outcome})
+    ancestral = s.ancestors(t | y)
+    z = (s.observed - t - y - s.descendants(t)) & ancestral
+    if _separation(s.parents, t, y, ancestral, cut_from=t)(z):
         return None
-    return _shortest_open_path(bd, t, {outcome}, z, _order(graph))
+    path = _shortest_open_path(s.backdoor_graph(t), set(t), set(y), set(z), s.order)
+    return None if path is None else tuple(path)
 
 
 # ------------------------------------------------------------- front-door
 def _intercepts(g: nx.DiGraph, treatment: str, outcome: str, m: set[str]) -> bool:
-    h = g.copy()
-    h.remove_nodes_from(m)
-    return not nx.has_path(h, treatment, outcome)
+    """Whether ``m`` intercepts every directed path from treatment to outcome."""
+    blocked = m | {treatment}
+    stack = [treatment]
+    while stack:
+        for child in g.succ[stack.pop()]:
+            if child == outcome:
+                return False
+            if child not in blocked:
+                blocked.add(child)
+                stack.append(child)
+    return True
 
 
-def _frontdoor_ok(g: nx.DiGraph, treatment: str, outcome: str, m: set[str]) -> bool:
-    if not _intercepts(g, treatment, outcome, m):
+def _frontdoor_ok(s: _Structure, treatment: str, outcome: str, m: frozenset[str]) -> bool:
+    if not _intercepts(s.g, treatment, outcome, set(m)):
         return False
+    t, y = frozenset({treatment}), frozenset({outcome})
     # (ii) no unblocked backdoor path treatment -> M
-    if not nx.is_d_separator(_backdoor_graph(g, {treatment}), {treatment}, m, set()):
+    if not _separation(s.parents, t, m, s.ancestors(t | m), cut_from=t)(frozenset()):
         return False
-    # (iii) every backdoor path M -> outcome blocked by the treatment
-    return nx.is_d_separator(_backdoor_graph(g, m), m, {outcome}, {treatment})
+    # (iii) every backdoor path M -> outcome blocked by the treatment (an ancestor of M)
+    return _separation(s.parents, m, y, s.ancestors(m | y), cut_from=m)(t)
 
 
 def frontdoor_set(graph: CausalGraph, treatment: str, outcome: str | None = None) -> list[str] | None:
     """The smallest set of observed mediators satisfying Pearl's front-door criterion, or ``None``."""
     outcome = graph.outcome if outcome is None else outcome
-    g = graph.to_networkx()
-    meds = [m for m in mediators_between(graph, treatment, outcome) if graph.is_observed(m)]
-    if not nx.has_path(g, treatment, outcome):
+    _check_node(graph, treatment, "treatment")
+    _check_node(graph, outcome, "outcome")
+    found = _structure(graph).frontdoor_set(treatment, outcome)
+    return None if found is None else list(found)
+
+
+def _search_frontdoor_set(s: _Structure, treatment: str, outcome: str) -> tuple[str, ...] | None:
+    meds = [m for m in s.mediators(treatment, outcome) if m in s.observed]
+    if not nx.has_path(s.g, treatment, outcome):
         return None
     for k in range(1, len(meds) + 1):
-        if _n_choose_k(len(meds), k) > _MAX_SUBSET_CHECKS:
+        if comb(len(meds), k) > _MAX_SUBSET_CHECKS:
             break
         for combo in itertools.combinations(meds, k):
-            if _frontdoor_ok(g, treatment, outcome, set(combo)):
-                return list(combo)
+            if _frontdoor_ok(s, treatment, outcome, frozenset(combo)):
+                return combo
     return None
 
 
@@ -290,14 +354,17 @@ class _ADMG:
             frozenset(e for e in self.bidirected if e <= keep),
         )
 
-    def dag(self) -> nx.DiGraph:
-        d = nx.DiGraph()
-        d.add_nodes_from(self.nodes)
-        d.add_edges_from(self.directed)
-        return d
-
     def ancestors(self, ys: set[str]) -> set[str]:
-        return _ancestors(self.dag(), ys)
+        parents: dict[str, list[str]] = {}
+        for a, b in self.directed:
+            parents.setdefault(b, []).append(a)
+        seen, stack = set(ys), list(ys)
+        while stack:
+            for p in parents.get(stack.pop(), ()):
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+        return seen
 
     def c_components(self) -> list[frozenset[str]]:
         u = nx.Graph()
@@ -334,20 +401,26 @@ def _latent_projection(graph: CausalGraph) -> _ADMG:
 
 def _id(y: set[str], x: set[str], g: _ADMG) -> bool:
     """Shpitser & Pearl's ID algorithm, as a yes/no answer (sound and complete)."""
-    v = set(g.nodes)
+    return _id_memo(frozenset(y), frozenset(x), g)
+
+
+@functools.lru_cache(maxsize=4096)
+def _id_memo(y: frozenset[str], x: frozenset[str], g: _ADMG) -> bool:
+    """:func:`_id` on hashable arguments, memoised: the channels of one graph share most sub-problems."""
+    v = frozenset(g.nodes)
     if not x:
         return True
-    an_y = g.ancestors(y)
+    an_y = frozenset(g.ancestors(set(y)))
     if an_y != v:
-        return _id(y, x & an_y, g.sub(an_y))
+        return _id_memo(y, x & an_y, g.sub(set(an_y)))
     # remove incoming arrows into x (directed and bidirected)
     gx = _ADMG(g.nodes, frozenset(e for e in g.directed if e[1] not in x), frozenset(e for e in g.bidirected if not (e & x)))
-    w = (v - x) - gx.ancestors(y)
+    w = (v - x) - gx.ancestors(set(y))
     if w:
-        return _id(y, x | w, g)
-    comps = g.sub(v - x).c_components()
+        return _id_memo(y, x | w, g)
+    comps = g.sub(set(v - x)).c_components()
     if len(comps) > 1:
-        return all(_id(set(s), v - set(s), g) for s in comps)
+        return all(_id_memo(s, v - s, g) for s in comps)
     s = comps[0]
     comps_g = g.c_components()
     if len(comps_g) == 1:
@@ -355,13 +428,13 @@ def _id(y: set[str], x: set[str], g: _ADMG) -> bool:
     if s in comps_g:
         return True
     s_prime = next(c for c in comps_g if s <= c)
-    return _id(y, x & set(s_prime), g.sub(set(s_prime)))
+    return _id_memo(y, x & s_prime, g.sub(set(s_prime)))
 
 
 def is_identifiable(graph: CausalGraph, treatment: str | Iterable[str], outcome: str | None = None) -> bool:
     """Whether P(outcome | do(treatment)) is identifiable from observational data (ID algorithm)."""
     outcome = graph.outcome if outcome is None else outcome
-    return _id({outcome}, _as_set(treatment), _latent_projection(graph))
+    return _structure(graph).identifiable(frozenset(_as_set(treatment)), outcome)
 
 
 # -------------------------------------------------------------- mechanisms
@@ -401,26 +474,29 @@ def node_mechanisms(graph: CausalGraph) -> list[NodeMechanism]:
     noise; one that also reaches a parent (directly or through other nodes)
     confounds the mechanism.
     """
-    g = graph.to_networkx()
-    order = _order(graph)
+    return list(_structure(graph).node_mechanisms())
+
+
+def _search_node_mechanisms(s: _Structure) -> tuple[NodeMechanism, ...]:
+    g = s.g
     out: list[NodeMechanism] = []
-    for v in graph.topological_order():
-        if not graph.is_observed(v) or not graph.parents(v):
+    for v in s.topological_order:
+        parents = s.parents[v]
+        if v not in s.observed or not parents:
             continue
-        pa = [p for p in graph.parents(v) if graph.is_observed(p)]
-        lat = [p for p in graph.parents(v) if not graph.is_observed(p)]
+        pa = [p for p in parents if p in s.observed]
+        lat = [p for p in parents if p not in s.observed]
         confs: tuple[str, ...] = ()
         confounded, shown = False, None
-        if pa:
-            bd = _backdoor_graph(g, set(pa))
-            if not nx.is_d_separator(bd, set(pa), {v}, set()):
-                confounded = True
-                path = _shortest_open_path(bd, set(pa), {v}, set(), order)
-                if path is not None:
-                    shown = _render_path(g, path)
-                    confs = tuple(n for n in path if not graph.is_observed(n))
+        xs, ys = frozenset(pa), frozenset({v})
+        if pa and not _separation(s.parents, xs, ys, s.ancestors(xs | ys), cut_from=xs)(frozenset()):
+            confounded = True
+            path = _shortest_open_path(s.backdoor_graph(xs), set(pa), {v}, set(), s.order)
+            if path is not None:
+                shown = _render_path(g, path)
+                confs = tuple(n for n in path if n not in s.observed)
         out.append(NodeMechanism(v, tuple(pa), tuple(lat), confounded, confs, shown))
-    return out
+    return tuple(out)
 
 
 # ------------------------------------------------------------ the report
@@ -517,7 +593,7 @@ class IdentificationReport:
         return "\n".join(lines).rstrip() + "\n"
 
 
-def _experiments(graph: CausalGraph, g: nx.DiGraph, treatment: str, outcome: str, meds: list[str]) -> list[str]:
+def _experiments(s: _Structure, treatment: str, outcome: str, meds: tuple[str, ...]) -> list[str]:
     """Experiments on ``treatment`` that identify its total effect on ``outcome``.
 
     Measured on the outcome: always. Measured on a set M of observed mediators:
@@ -525,17 +601,17 @@ def _experiments(graph: CausalGraph, g: nx.DiGraph, treatment: str, outcome: str
     outcome is identified by backdoor adjustment among observed nodes.
     """
     out = [f"a randomised test on {treatment} (e.g. lift, geo-lift or randomised spend jitter) measured on {outcome}"]
-    observed_meds = [m for m in meds if graph.is_observed(m)]
-    valid: list[tuple[tuple[str, ...], list[str]]] = []
+    observed_meds = [m for m in meds if m in s.observed]
+    valid: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     for k in range(1, min(len(observed_meds), _MAX_MEASURED_SET) + 1):
-        if _n_choose_k(len(observed_meds), k) > _MAX_SUBSET_CHECKS:
+        if comb(len(observed_meds), k) > _MAX_SUBSET_CHECKS:
             break
         for combo in itertools.combinations(observed_meds, k):
             if any(set(v) <= set(combo) for v, _ in valid):
                 continue  # a subset already works: keep inclusion-minimal sets only
-            if not _intercepts(g, treatment, outcome, set(combo)):
+            if not _intercepts(s.g, treatment, outcome, set(combo)):
                 continue
-            z = minimal_adjustment_set(graph, set(combo), outcome, max_checks=_EXPERIMENT_SET_CHECKS)
+            z = s.adjustment_set(frozenset(combo), outcome, _EXPERIMENT_SET_CHECKS)
             if z is not None:
                 valid.append((combo, z))
     for combo, z in valid:
@@ -545,11 +621,11 @@ def _experiments(graph: CausalGraph, g: nx.DiGraph, treatment: str, outcome: str
     return out
 
 
-def _identify_one(graph: CausalGraph, g: nx.DiGraph, treatment: str, outcome: str) -> ChannelIdentification:
-    meds = mediators_between(graph, treatment, outcome)
-    experiments = tuple(_experiments(graph, g, treatment, outcome, meds))
-    adj = minimal_adjustment_set(graph, treatment, outcome)
-    adj_t = None if adj is None else tuple(adj)
+def _identify_one(s: _Structure, treatment: str, outcome: str) -> ChannelIdentification:
+    g = s.g
+    meds = s.mediators(treatment, outcome)
+    experiments = tuple(_experiments(s, treatment, outcome, meds))
+    adj_t = s.adjustment_set(frozenset({treatment}), outcome, _MAX_SUBSET_CHECKS)
     if not nx.has_path(g, treatment, outcome):
         return ChannelIdentification(
             treatment,
@@ -563,9 +639,9 @@ def _identify_one(graph: CausalGraph, g: nx.DiGraph, treatment: str, outcome: st
             f"P({outcome} | do({treatment})) = P({outcome})",
             experiments,
         )
-    if adj is not None:
-        if adj:
-            z = ", ".join(adj)
+    if adj_t is not None:
+        if adj_t:
+            z = ", ".join(adj_t)
             reason = f"adjusting for {z} blocks every backdoor path from {treatment} to {outcome}"
             formula = f"P({outcome} | do({treatment})) = sum_z P({outcome} | {treatment}, z) P(z), z = ({z})"
         else:
@@ -573,26 +649,26 @@ def _identify_one(graph: CausalGraph, g: nx.DiGraph, treatment: str, outcome: st
             formula = f"P({outcome} | do({treatment})) = P({outcome} | {treatment})"
         if meds:
             reason += f"; do not control for the mediators ({', '.join(meds)})"
-        return ChannelIdentification(treatment, outcome, True, "backdoor", adj_t, None, tuple(meds), reason, formula, experiments)
+        return ChannelIdentification(treatment, outcome, True, "backdoor", adj_t, None, meds, reason, formula, experiments)
 
-    path = open_backdoor_path(graph, treatment, outcome)
-    path_txt = _render_path(g, path) if path else None
-    latents = tuple(n for n in (path or []) if not graph.is_observed(n))
-    desc = nx.descendants(g, treatment)
-    blocked_by_desc = [n for n in (path or [])[1:-1] if n in desc and graph.is_observed(n)]
+    path = s.open_backdoor_path(treatment, outcome)
+    path_txt = _render_path(g, list(path)) if path else None
+    latents = tuple(n for n in (path or ()) if n not in s.observed)
+    desc = s.descendants(frozenset({treatment}))
+    blocked_by_desc = [n for n in (path or ())[1:-1] if n in desc and n in s.observed]
     why = f"{path_txt} is open"
     if latents:
         why += f" and {', '.join(latents)} {'is' if len(latents) == 1 else 'are'} latent"
     if blocked_by_desc:
         why += f" ({', '.join(blocked_by_desc)} cannot be adjusted for: {'it is' if len(blocked_by_desc) == 1 else 'they are'} affected by {treatment})"
 
-    fd = frontdoor_set(graph, treatment, outcome)
+    fd = s.frontdoor_set(treatment, outcome)
     if fd is not None:
         m = ", ".join(fd)
         reason = f"no backdoor adjustment set ({why}); the front-door criterion holds through {m}"
         formula = f"P({outcome} | do({treatment})) = sum_m P(m | {treatment}) sum_t' P({outcome} | m, t') P(t'), m = ({m})"
-        return ChannelIdentification(treatment, outcome, True, "frontdoor", None, tuple(fd), tuple(meds), reason, formula, experiments, latents, path_txt)
-    if is_identifiable(graph, treatment, outcome):
+        return ChannelIdentification(treatment, outcome, True, "frontdoor", None, fd, meds, reason, formula, experiments, latents, path_txt)
+    if s.identifiable(frozenset({treatment}), outcome):
         reason = f"no backdoor adjustment set ({why}) and no front-door set, but the do-calculus (ID algorithm) still identifies it from observational data"
         return ChannelIdentification(
             treatment,
@@ -601,7 +677,7 @@ def _identify_one(graph: CausalGraph, g: nx.DiGraph, treatment: str, outcome: st
             "do-calculus",
             None,
             None,
-            tuple(meds),
+            meds,
             reason,
             "see the ID algorithm (Shpitser & Pearl 2006)",
             experiments,
@@ -613,7 +689,7 @@ def _identify_one(graph: CausalGraph, g: nx.DiGraph, treatment: str, outcome: st
         "so observational data cannot separate the effect of "
         f"{treatment} from confounding"
     )
-    return ChannelIdentification(treatment, outcome, False, None, None, None, tuple(meds), reason, "", experiments, latents, path_txt)
+    return ChannelIdentification(treatment, outcome, False, None, None, None, meds, reason, "", experiments, latents, path_txt)
 
 
 def identify(graph: CausalGraph, treatments: str | Iterable[str] | None = None, outcome: str | None = None) -> IdentificationReport:
@@ -621,6 +697,8 @@ def identify(graph: CausalGraph, treatments: str | Iterable[str] | None = None, 
 
     ``treatments`` defaults to the spend nodes; any observed node may be given.
     Raises :class:`GraphError` for an unknown, latent or outcome treatment.
+    Results are cached per graph structure (see :class:`_Structure`): identifying
+    the same structure again, or after an edit of attributes only, is free.
     """
     outcome = graph.outcome if outcome is None else outcome
     _check_node(graph, outcome, "outcome")
@@ -634,6 +712,127 @@ def identify(graph: CausalGraph, treatments: str | Iterable[str] | None = None, 
             raise GraphError(f"treatment {t!r} is the outcome", hint="pick a node upstream of the outcome")
         if not graph.is_observed(t):
             raise GraphError(f"treatment {t!r} is latent", hint="only observed nodes can be treatments")
-    g = graph.to_networkx()
-    channels = tuple(_identify_one(graph, g, t, outcome) for t in ts)
-    return IdentificationReport(outcome, channels, tuple(node_mechanisms(graph)))
+    s = _structure(graph)
+    channels = tuple(s.channel(t, outcome) for t in ts)
+    return IdentificationReport(outcome, channels, s.node_mechanisms())
+
+
+# ------------------------------------------------- per-structure memo
+class _Structure:
+    """One graph structure (nodes in declaration order, observed flags, edges, parents' order) and its
+    identification results, memoised.
+
+    Identification depends on nothing else (not on roles, which only choose the treatments and
+    the outcome, nor on edge attributes), so :func:`_structure` hands the same instance to every
+    query on an equal structure: the channels of one report share their searches (mediator sets,
+    backdoor graphs), and an unchanged structure (an attribute edit, undo, redo, a toggle back)
+    costs a dictionary look-up. Results are immutable (tuples, frozen dataclasses).
+    """
+
+    def __init__(self, graph: CausalGraph) -> None:
+        self.graph = graph.copy()  # its parents' order may differ from graph's: use self.parents
+        self.g = nx.DiGraph()  # the structure only, in to_networkx's node and edge order
+        self.g.add_nodes_from(graph.nodes)
+        self.g.add_edges_from(graph.edges)
+        self.order = _order(graph)
+        self.observed = frozenset(graph.observed_nodes)
+        self.parents = {n: tuple(graph.parents(n)) for n in graph.nodes}  # declaration order of the edges
+        self.topological_order = tuple(graph.topological_order())
+        self._memo: dict[Hashable, Any] = {}
+
+    def _cached(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        if key not in self._memo:
+            self._memo[key] = compute()
+        found: _T = self._memo[key]
+        return found
+
+    def sorted(self, nodes: Iterable[str]) -> list[str]:
+        return sorted(nodes, key=self.order.__getitem__)
+
+    def ancestors(self, nodes: frozenset[str]) -> frozenset[str]:
+        """The nodes and their ancestors."""
+
+        def compute() -> frozenset[str]:
+            found = set(nodes)
+            for n in nodes:
+                found |= self._cached(("ancestors of", n), functools.partial(_frozen_ancestors, self.g, n))
+            return frozenset(found)
+
+        return self._cached(("ancestors", nodes), compute)
+
+    def descendants(self, nodes: frozenset[str]) -> frozenset[str]:
+        return self._cached(("descendants", nodes), lambda: frozenset(_descendants(self.g, set(nodes))))
+
+    def backdoor_graph(self, treatments: frozenset[str]) -> nx.DiGraph:
+        """The graph without the treatments' outgoing edges (shared: callers must not modify it)."""
+
+        def compute() -> nx.DiGraph:
+            bd = nx.DiGraph()  # what g.copy() minus those edges gives, without copying attribute dicts
+            bd.add_nodes_from(self.g)
+            bd.add_edges_from((u, v) for u, v in self.g.edges if u not in treatments)
+            return bd
+
+        return self._cached(("backdoor", treatments), compute)
+
+    def mediators(self, treatment: str, outcome: str) -> tuple[str, ...]:
+        def compute() -> tuple[str, ...]:
+            between = (nx.descendants(self.g, treatment) & nx.ancestors(self.g, outcome)) - {treatment, outcome}
+            return tuple(self.sorted(between))
+
+        return self._cached(("mediators", treatment, outcome), compute)
+
+    def adjustment_set(self, treatments: frozenset[str], outcome: str, max_checks: int) -> tuple[str, ...] | None:
+        key = ("adjustment", treatments, outcome, max_checks)
+        return self._cached(key, lambda: _search_adjustment_set(self, treatments, outcome, max_checks))
+
+    def open_backdoor_path(self, treatment: str, outcome: str) -> tuple[str, ...] | None:
+        return self._cached(("open path", treatment, outcome), lambda: _search_open_backdoor_path(self, treatment, outcome))
+
+    def frontdoor_set(self, treatment: str, outcome: str) -> tuple[str, ...] | None:
+        return self._cached(("frontdoor", treatment, outcome), lambda: _search_frontdoor_set(self, treatment, outcome))
+
+    def identifiable(self, treatments: frozenset[str], outcome: str) -> bool:
+        projection = self._cached("latent projection", lambda: _latent_projection(self.graph))
+        return self._cached(("id", treatments, outcome), lambda: _id({outcome}, set(treatments), projection))
+
+    def node_mechanisms(self) -> tuple[NodeMechanism, ...]:
+        return self._cached("mechanisms", lambda: _search_node_mechanisms(self))
+
+    def channel(self, treatment: str, outcome: str) -> ChannelIdentification:
+        return self._cached(("channel", treatment, outcome), lambda: _identify_one(self, treatment, outcome))
+
+
+def _frozen_ancestors(g: nx.DiGraph, node: str) -> frozenset[str]:
+    return frozenset(nx.ancestors(g, node))
+
+
+_STRUCTURES: OrderedDict[Hashable, _Structure] = OrderedDict()
+_STRUCTURES_LOCK = threading.Lock()
+
+
+def _structure_key(graph: CausalGraph) -> Hashable:
+    nodes = tuple((n, graph.is_observed(n), tuple(graph.parents(n))) for n in graph.nodes)
+    return nodes, tuple(graph.edges)
+
+
+def _structure(graph: CausalGraph) -> _Structure:
+    """The memo for ``graph``'s structure (least recently used ones dropped beyond :data:`_MAX_CACHED_STRUCTURES`)."""
+    key = _structure_key(graph)
+    with _STRUCTURES_LOCK:
+        found = _STRUCTURES.get(key)
+        if found is not None:
+            _STRUCTURES.move_to_end(key)
+            return found
+    found = _Structure(graph)
+    with _STRUCTURES_LOCK:
+        _STRUCTURES[key] = found
+        while len(_STRUCTURES) > _MAX_CACHED_STRUCTURES:
+            _STRUCTURES.popitem(last=False)
+    return found
+
+
+def clear_cache() -> None:
+    """Forget every memoised structure (benchmarks measure the uncached work with it)."""
+    with _STRUCTURES_LOCK:
+        _STRUCTURES.clear()
+    _id_memo.cache_clear()

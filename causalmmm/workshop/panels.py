@@ -8,12 +8,15 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from causalmmm.errors import CausalMMMError, GraphError
 from causalmmm.graph.causal_graph import CausalGraph
 
-__all__ = ["drawing_svg", "identification_panel", "independence_panel"]
+__all__ = ["clear_caches", "drawing_svg", "identification_panel", "independence_panel"]
 
 EMPTY_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="480" height="120" viewBox="0 0 480 120">'
@@ -53,12 +56,41 @@ def independence_panel(graph: CausalGraph, data: Any | None, *, alpha: float = 0
     return {"available": True, "ok": True, "problem": None, "text": report.to_text(), **report.to_dict()}
 
 
+#: Drawings of recent graph versions (undo, redo and toggling back redraw nothing).
+_MAX_CACHED_DRAWINGS = 32
+_DRAWINGS: OrderedDict[str, str] = OrderedDict()
+_DRAWINGS_LOCK = threading.Lock()
+
+
 def drawing_svg(graph: CausalGraph) -> str:
-    """The graph as ``graph draw`` pictures it, as SVG text (a placeholder for an empty graph)."""
+    """The graph as ``graph draw`` pictures it, as SVG text (a placeholder for an empty graph).
+
+    Cached by the graph's document (name, nodes and edges with every attribute, in order): the
+    drawing is a function of it.
+    """
     from causalmmm.graph.draw import render_svg
 
     if not graph.nodes:
         return EMPTY_SVG
+    key = json.dumps(graph.to_dict(), sort_keys=False, default=str)
+    with _DRAWINGS_LOCK:
+        if key in _DRAWINGS:
+            _DRAWINGS.move_to_end(key)
+            return _DRAWINGS[key]
     svg = render_svg(graph)
     start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
+    svg = svg[start:] if start >= 0 else svg
+    with _DRAWINGS_LOCK:
+        _DRAWINGS[key] = svg
+        while len(_DRAWINGS) > _MAX_CACHED_DRAWINGS:
+            _DRAWINGS.popitem(last=False)
+    return svg
+
+
+def clear_caches() -> None:
+    """Forget cached drawings and identification results (benchmarks time the uncached work with it)."""
+    from causalmmm.graph.identify import clear_cache
+
+    with _DRAWINGS_LOCK:
+        _DRAWINGS.clear()
+    clear_cache()

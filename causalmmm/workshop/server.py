@@ -20,6 +20,7 @@ import json
 import tempfile
 import threading
 import webbrowser
+from collections import OrderedDict
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -38,6 +39,7 @@ HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 _STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 _MAX_BODY = 2_000_000
+_MAX_CACHED_TESTS = 16
 
 
 class WorkshopError(CausalMMMError):
@@ -53,18 +55,23 @@ class Workshop:
         self.base_dir = Path.cwd() if base_dir is None else Path(base_dir)
         self.save_path = str(save_path) if save_path is not None else "graph.dot"
         self.lock = threading.Lock()
-        self._tests_cache: tuple[int, dict[str, Any]] | None = None
+        self._tests_cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     # ------------------------------------------------------------ payloads
     def payload(self, message: str | None = None) -> dict[str, Any]:
         graph = self.state.graph()
+        problem: str | None = None
+        try:
+            graph.validate()
+        except GraphError as exc:
+            problem = str(exc)  # what WorkshopState.problem says, without rebuilding the graph
         return {
             "version": self.state.version,
             "graph": self.state.doc,
             "edges_resolved": _resolved_edges(graph),
             "can_undo": self.state.can_undo,
             "can_redo": self.state.can_redo,
-            "problem": self.state.problem(),
+            "problem": problem,
             "message": message or self.state.last_change,
             "identification": identification_panel(graph),
             "svg": drawing_svg(graph),
@@ -90,14 +97,18 @@ class Workshop:
             return self.payload(self.state.redo())
 
     def tests(self) -> dict[str, Any]:
+        """The implied-independence tests, recomputed only for a graph document not tested before (undo/redo reuse them)."""
         with self.lock:
             version, graph = self.state.version, self.state.graph()
-            if self._tests_cache is not None and self._tests_cache[0] == version:
-                return self._tests_cache[1]
-        result = {"version": version, **independence_panel(graph, self.data)}
-        with self.lock:
-            self._tests_cache = (version, result)
-        return result
+            key = json.dumps(self.state.doc, default=str)
+            cached = self._tests_cache.get(key)
+        if cached is None:
+            cached = independence_panel(graph, self.data)
+            with self.lock:
+                self._tests_cache[key] = cached
+                while len(self._tests_cache) > _MAX_CACHED_TESTS:
+                    self._tests_cache.popitem(last=False)
+        return {"version": version, **cached}
 
     def dagitty_text(self) -> dict[str, Any]:
         from causalmmm.workshop.dagitty import graph_to_dagitty
