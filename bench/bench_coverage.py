@@ -5,12 +5,16 @@ Over many seeds of the `search` world (demand observed), fit causalmmm calibrate
 true ROAS, and the z-score of every holdout experiment. If the model is calibrated, coverage is
 about 94% and holdout z is roughly standard normal (mean 0, sd 1, |z| < 2 in ~95% of cases).
 
-    python -m bench.bench_coverage --seeds 10 [--draws 300] [--quick]
+    python -m bench.bench_coverage --seeds 10 [--draws 300] [--quick] [--cluster local|none|tcp://HOST:PORT] [--workers N]
+
+Seeds are independent fits: they run on an embedded dask cluster (cores / chains workers) or an
+existing scheduler (bench.common.run_seeds); the fragment is written only after every seed finished.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -22,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from bench.bench_accuracy import _row  # noqa: E402
-from bench.common import command_line, header, table, write_fragment  # noqa: E402
+from bench.common import add_cluster_args, command_line, header, run_seeds, table, write_fragment  # noqa: E402
 from bench.oracle import oracle_roas  # noqa: E402
 from causalmmm.data import load_data  # noqa: E402
 from causalmmm.experiments.analyze import analyze_experiments, merge_results  # noqa: E402
@@ -58,6 +62,11 @@ def one_seed(preset: str, seed: int, cfg: SamplerConfig) -> tuple[list[dict], li
     report = validate_experiments(scm, [e for e in exps if e.use == "holdout" and e.has_result])
     zs = [{"seed": seed, "experiment": c.name, "z": c.z, "measured": c.measured, "predicted": c.predicted.mean} for c in report.checks]
     return rows, zs
+
+
+def seed_task(args: tuple[str, int, SamplerConfig]) -> tuple[list[dict], list[dict]]:
+    """:func:`one_seed` on one packed tuple (the unit bench.common.run_seeds dispatches)."""
+    return one_seed(*args)
 
 
 def render(rows: list[dict], zs: list[dict], preset: str, cfg: SamplerConfig) -> str:
@@ -172,17 +181,25 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=300)
     ap.add_argument("--quick", action="store_true", help="2 seeds, 150 draws: checks the script, not the coverage")
     ap.add_argument("--name", default="coverage", help="fragment name under bench/results/")
+    add_cluster_args(ap)
     args = ap.parse_args()
     seeds, draws = (2, 150) if args.quick else (args.seeds, args.draws)
     cfg = SamplerConfig(draws=draws, tune=draws, chains=2, seed=0)
+    workers = args.workers or max(1, (os.cpu_count() or 1) // cfg.chains)  # each fit samples its chains in parallel
+    results = run_seeds(
+        seed_task,
+        [(args.preset, s, cfg) for s in range(seeds)],
+        labels=[f"{args.preset} seed {s}" for s in range(seeds)],
+        cluster=args.cluster,
+        workers=workers,
+    )
     rows: list[dict] = []
     zs: list[dict] = []
-    for seed in range(seeds):
-        r, z = one_seed(args.preset, seed, cfg)
+    for seed, (r, z) in enumerate(results):
         rows += r
         zs += z
         zs_text = ", ".join(f"{x['z']:+.2f}" for x in z)
-        print(f"{args.preset} seed {seed} done ({sum(x['covered'] for x in r)}/{len(r)} covered, holdout z {zs_text})", file=sys.stderr)
+        print(f"{args.preset} seed {seed}: {sum(x['covered'] for x in r)}/{len(r)} covered, holdout z {zs_text}", file=sys.stderr)
     write_fragment(args.name, render(rows, zs, args.preset, cfg))
 
 

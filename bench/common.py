@@ -1,13 +1,16 @@
-"""Shared helpers for the benchmark scripts: machine description, markdown tables, fragments."""
+"""Shared helpers for the benchmark scripts: machine description, markdown tables, fragments, seeds on dask."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 import platform
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence, TypeVar
+
+T = TypeVar("T")
 
 FRAGMENTS = Path(__file__).resolve().parent / "results"
 
@@ -68,3 +71,23 @@ def error_cells(sel: Sequence[dict]) -> list[object]:
         float(np.median([r["width"] for r in sel])),
         float(np.median([r["seconds"] for r in sel])),
     ]
+
+
+def add_cluster_args(ap: argparse.ArgumentParser) -> None:
+    """``--cluster`` and ``--workers`` for a script that runs its seeds through :func:`run_seeds`."""
+    ap.add_argument(
+        "--cluster",
+        default=None,
+        help="where seeds run: local (embedded dask cluster, the default), none (serially), or tcp://HOST:PORT; env CAUSALMMM_DASK_CLUSTER",
+    )
+    ap.add_argument("--workers", type=int, default=None, help="worker processes of the local cluster (default: cores / chains)")
+
+
+def run_seeds(fn: Callable[[T], Any], tasks: Sequence[T], *, labels: Sequence[str], cluster: str | None = None, workers: int | None = None) -> list[Any]:
+    """Independent benchmark seeds through :func:`causalmmm.distributed.run_tasks`: results in task order,
+    one progress line per finished seed on stderr, and nothing returned (so no fragment written) unless
+    every seed succeeded. ``fn`` takes one task (pack several arguments in a tuple) and must be a
+    module-level function."""
+    from causalmmm.distributed import run_tasks
+
+    return run_tasks(fn, tasks, cluster=cluster, workers=workers, labels=labels, what="seed")

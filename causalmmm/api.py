@@ -167,11 +167,16 @@ def analyze_experiments_file(
     return results
 
 
-def run_validate(run_dir: str | Path, experiments: str | Path, **options: Any) -> Any:
-    """:meth:`FittedModel.validate` on a saved run (the ``causalmmm validate`` command)."""
+def run_validate(run_dir: str | Path, experiments: str | Path, *, cluster: str | None = None, **options: Any) -> Any:
+    """:meth:`FittedModel.validate` on a saved run (the ``causalmmm validate`` command). ``cluster``: where
+    the ``--loo`` refits run (``local``, ``none`` or ``tcp://HOST:PORT``; see :mod:`causalmmm.distributed`)."""
+    from causalmmm.distributed import resolve_cluster, using_cluster
     from causalmmm.fitted import load
 
-    return load(run_dir).validate(experiments, **options)
+    if cluster is not None:
+        resolve_cluster(cluster)  # a misspelt --cluster fails before the run is loaded
+    with using_cluster(cluster):
+        return load(run_dir).validate(experiments, **options)
 
 
 def run_effects(run_dir: str | Path) -> Any:

@@ -55,6 +55,13 @@ def progress_enabled() -> bool:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
+cluster_option = click.option(
+    "--cluster",
+    default=None,
+    metavar="local|none|tcp://HOST:PORT",
+    help="Where independent refits run: local (an embedded dask cluster), none (serially here) or an existing "
+    "dask scheduler. Default: $CAUSALMMM_DASK_CLUSTER, else local with --jobs workers.",
+)
 
 
 # -------------------------------------------------------------------- root
@@ -380,15 +387,20 @@ def experiments_analyze(experiments_file: Path, output: Path | None, seed: int, 
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--experiments", "experiments_file", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--loo", is_flag=True, help="Leave-one-experiment-out: refit without each calibrating experiment and predict it.")
-@click.option("--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Parallel processes for the --loo refits.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes for the --loo refits (an embedded dask cluster).")
+@cluster_option
 @click.option("--holdout-periods", type=click.IntRange(min=1), default=None, help="Refit without the last N periods and predict them per node.")
 @click.option("--refute", is_flag=True, help="Refutations: placebo treatment, random common cause, data-subset stability (fast refits).")
 @json_option
-def validate_cmd(run_dir: Path, experiments_file: Path, loo: bool, jobs: int, holdout_periods: int | None, refute: bool, as_json: bool) -> None:
+def validate_cmd(
+    run_dir: Path, experiments_file: Path, loo: bool, jobs: int, cluster: str | None, holdout_periods: int | None, refute: bool, as_json: bool
+) -> None:
     """Predicted vs measured effect for each experiment, conflicts, residual diagnostics, optional LOO, time hold-out and refutations."""
     from causalmmm.api import run_validate
 
-    report = run_validate(run_dir, experiments_file, loo=loo, jobs=jobs, holdout_periods=holdout_periods, refute=refute, show_progress=progress_enabled())
+    report = run_validate(
+        run_dir, experiments_file, loo=loo, jobs=jobs, cluster=cluster, holdout_periods=holdout_periods, refute=refute, show_progress=progress_enabled()
+    )
     emit(report.to_dict(), as_json, report.to_text)
 
 

@@ -3,21 +3,19 @@
 An experiment the model was calibrated on is matched almost by construction. Refitting
 without it and predicting it turns every calibrating experiment into a holdout: the
 out-of-sample z says whether the rest of the model (data plus the other experiments)
-agrees with it. Refits are independent, so they can run in parallel processes.
+agrees with it. Refits are independent: :func:`causalmmm.distributed.run_tasks` runs them on an
+embedded dask cluster (``jobs`` workers), on an existing scheduler (``cluster``), or serially.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from causalmmm.data import Dataset
+from causalmmm.distributed import cluster_requested, run_tasks
 from causalmmm.errors import ExperimentError
 from causalmmm.experiments.schema import Experiment
 from causalmmm.fmt import interval, num
@@ -89,27 +87,6 @@ class LooResult:
         return "\n".join(lines)
 
 
-@contextmanager
-def _patient_compile_lock(seconds: int = 3600) -> Iterator[None]:
-    """Let spawned workers wait longer for PyTensor's compile-directory lock (default 120 s).
-
-    Parallel refits compile at the same time; on a busy machine the default wait runs out.
-    Workers read ``PYTENSOR_FLAGS`` when they start, so it is set around the pool only.
-    """
-    old = os.environ.get("PYTENSOR_FLAGS")
-    if old is not None and "compile__timeout" in old:
-        yield
-        return
-    os.environ["PYTENSOR_FLAGS"] = ",".join(f for f in (old, f"compile__timeout={seconds}") if f)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("PYTENSOR_FLAGS", None)
-        else:
-            os.environ["PYTENSOR_FLAGS"] = old
-
-
 def refit_and_predict(
     spec: ModelSpec, data: Dataset, config: Any, others: Sequence[Experiment], target: Experiment, spend_nodes: tuple[str, ...]
 ) -> np.ndarray:
@@ -118,6 +95,11 @@ def refit_and_predict(
 
     fit = fit_model(spec, data, config, experiments=list(others))
     return predict_experiment(PosteriorSCM(spec, data, fit.posterior_draws(), spend_nodes), target).copy()
+
+
+def refit_task(args: tuple[ModelSpec, Dataset, Any, Sequence[Experiment], Experiment, tuple[str, ...]]) -> np.ndarray:
+    """:func:`refit_and_predict` on one packed argument tuple (the unit :func:`run_tasks` dispatches)."""
+    return refit_and_predict(*args)
 
 
 def leave_one_out(
@@ -130,32 +112,27 @@ def leave_one_out(
     jobs: int = 1,
     progress: Progress | None = None,
     in_sample: dict[str, float] | None = None,
+    cluster: str | None = None,
 ) -> LooResult:
     """For each ``use: calibrate`` experiment with a result, refit without it and predict it.
 
-    ``jobs > 1`` runs the refits in that many processes (each refit samples with ``config``;
-    keep ``jobs × chains`` at or below the cores). ``in_sample`` maps names to the z of the full fit.
+    ``jobs > 1`` runs the refits on an embedded dask cluster of that many one-thread workers (each
+    refit samples with ``config``; keep ``jobs × chains`` near the cores); ``jobs = 1`` runs them here,
+    one after another. ``cluster`` (or ``$CAUSALMMM_DASK_CLUSTER``): ``local`` is the embedded cluster
+    (one worker per core unless ``jobs``), ``tcp://HOST:PORT`` an existing scheduler, ``none`` serial
+    (see :func:`causalmmm.distributed.resolve_cluster`).
+    The result is built only after every refit succeeded. ``in_sample`` maps names to the z of the full fit.
     """
     targets = [e for e in experiments if e.use == "calibrate" and e.has_result]
     if not targets:
         raise ExperimentError(
             "no calibrating experiment with a result to leave out", hint="leave-one-experiment-out needs experiments with use: calibrate and an estimate"
         )
-    tasks = {e.name: (spec, data, config, [o for o in experiments if o.name != e.name], e, spend_nodes) for e in targets}
-    draws: dict[str, np.ndarray] = {}
-    if jobs <= 1:
-        for i, e in enumerate(targets):
-            draws[e.name] = refit_and_predict(*tasks[e.name])
-            if progress:
-                progress(i + 1, len(targets), e.name)
-    else:
-        ctx = multiprocessing.get_context("spawn")  # the samplers' threads do not survive fork
-        with _patient_compile_lock(), ProcessPoolExecutor(max_workers=min(jobs, len(targets)), mp_context=ctx) as pool:
-            futures = {pool.submit(refit_and_predict, *tasks[name]): name for name in tasks}
-            for i, fut in enumerate(as_completed(futures)):
-                draws[futures[fut]] = fut.result()
-                if progress:
-                    progress(i + 1, len(targets), futures[fut])
+    tasks = [(spec, data, config, [o for o in experiments if o.name != e.name], e, spend_nodes) for e in targets]
+    names = [e.name for e in targets]
+    workers = None if jobs <= 1 and cluster_requested(cluster) else jobs  # a named cluster without --jobs: every core
+    results = run_tasks(refit_task, tasks, cluster=cluster, workers=workers, labels=names, progress=progress, what="leave-one-out refit")
+    draws: dict[str, np.ndarray] = dict(zip(names, results))
     checks = []
     for e in targets:
         assert e.estimate is not None and e.se is not None  # targets all have a result
