@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from causalmmm.data import Dataset, load_data
@@ -306,9 +307,10 @@ def fit(
 
 
 def fit_warnings(spec: Any, result: Any, data: Dataset, experiments: Sequence[Any], spend_nodes: tuple[str, ...], conflicts: Any = None) -> list[ModelWarning]:
-    """Every warning a fit raises: the posterior checks of ``fit_model`` (``result.warnings``), experiment
-    conflicts, residual misfit, confounded mechanisms and spend extrapolation. One list, used by :func:`fit`
-    and by the benchmarks (so they report what a user sees)."""
+    """Every warning a fit raises: the posterior checks of ``fit_model`` (``result.warnings``, with its
+    ``convergence`` items regraded on the channels' total-ROAS ESS by :func:`graded_convergence_warnings`),
+    experiment conflicts, residual misfit, confounded mechanisms and spend extrapolation. One list, used by
+    :func:`fit` and by the benchmarks (so they report what a user sees)."""
     from causalmmm.model.build import scaled_series
     from causalmmm.model.checks import confounding_warnings, extrapolation_warnings
     from causalmmm.validation.conflict import experiment_conflicts
@@ -317,12 +319,71 @@ def fit_warnings(spec: Any, result: Any, data: Dataset, experiments: Sequence[An
     conflicts = conflicts if conflicts is not None else experiment_conflicts(draws, experiments)
     scm = PosteriorSCM(spec, data, draws, spend_nodes)
     return (
-        list(result.warnings)
+        [w for w in result.warnings if w.code != "convergence"]
+        + graded_convergence_warnings(scm, result)
         + conflicts.warnings()
         + misfit_warnings(scm)
         + confounding_warnings(spec, experiments)
         + extrapolation_warnings(spec, draws, scaled_series(spec, data), experiments)
     )
+
+
+def channels_through(scm: PosteriorSCM) -> dict[str, list[str]]:
+    """Node -> the spend channels whose total ROAS depends on its equation (the node lies on a path from the
+    channel to the outcome; every other equation keeps its observed values under do(channel = 0))."""
+    import networkx as nx
+
+    dag = scm.spec.causal_digraph()
+    out = scm.spec.outcome
+    on_path: dict[str, list[str]] = {}
+    for c in scm.spend_nodes:
+        if c not in dag:
+            continue
+        for n in nx.descendants(dag, c):
+            if n == out or out in nx.descendants(dag, n):
+                on_path.setdefault(n, []).append(c)
+    return on_path
+
+
+def roas_diagnostics(scm: PosteriorSCM, chains: int) -> dict[str, Any] | None:
+    """Channel -> R-hat and bulk/tail ESS of its total ROAS per draw (:func:`causalmmm.query.effects.roas_draws`,
+    draws regrouped by chain), or None when the draws do not split into ``chains`` chains."""
+    from causalmmm.errors import CausalMMMError
+    from causalmmm.model.checks import QuantityDiagnostics
+    from causalmmm.query.effects import roas_draws
+
+    if chains < 2 or scm.n_draws % chains:
+        return None
+    out = {}
+    for c in scm.spend_nodes:
+        try:
+            x = roas_draws(scm, c)
+        except CausalMMMError:  # a channel without spend has no ROAS to grade
+            continue
+        out[c] = QuantityDiagnostics.of(c, np.asarray(x).reshape(chains, -1))
+    return out
+
+
+def graded_convergence_warnings(scm: PosteriorSCM, result: Any) -> list[Any]:
+    """``convergence`` warnings graded on what the user reads: each flagged node's parameters (and the one at
+    fault) and the R-hat/ESS of the total ROAS of the channels through it (:func:`causalmmm.model.checks.convergence_warnings`)."""
+    from causalmmm.model.checks import MIN_ESS_TOTAL, RHAT_OK, convergence_warnings, worst_parameter
+
+    cfg = result.config
+    diags = list(result.diagnostics)
+    if cfg is None or cfg.fast or not diags:
+        return convergence_warnings(diags)
+    per_chain_ok = MIN_ESS_TOTAL * cfg.chains
+    flagged = {
+        d.node for d in diags if d.warnings or d.divergences or (d.r_hat_max or 1.0) > RHAT_OK or (d.ess_bulk_min is not None and d.ess_bulk_min < per_chain_ok)
+    }
+    worst = {}
+    for block, idata in zip(result.blocks, result.idata):
+        for node in block:
+            if node in flagged and (w := worst_parameter(idata["posterior"], node)) is not None:
+                worst[node] = w
+    roas = roas_diagnostics(scm, cfg.chains) if flagged else {}
+    return convergence_warnings(diags, roas, channels_through(scm), worst, cfg.draws)
 
 
 #: A fit-time misfit warning needs strong evidence (validate's diagnostics use p < 0.05 and show every hint):

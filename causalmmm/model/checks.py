@@ -9,8 +9,11 @@
   has mean/sd <= 1.32 (the half-normal's ratio; an exponential-like pile-up is
   ~1); a coefficient the data place clearly away from zero has a much larger
   ratio. Below :data:`SIGN_RATIO` the data do not support the declared sign.
-* ``convergence``: R-hat, ESS and divergences from the per-node diagnostics, graded low (short chains),
-  medium (some divergences, under 100 effective draws) or high (R-hat > 1.05, 10+ divergences).
+* ``convergence``: R-hat, ESS and divergences from the per-node diagnostics, graded by what Monte-Carlo
+  error does to the numbers a user reads: high (R-hat > 1.05 or 10+ divergences on any parameter, or the
+  chains disagree on a channel's total ROAS), medium (some divergences, or a channel's total-ROAS draws
+  through the node have under 100 effective draws), low otherwise (a nuisance parameter mixes slowly,
+  short chains). Without ROAS draws (old runs) a node under 100 effective draws is medium.
 * ``spend_extrapolation``: a channel's spend never goes low, so most of its do(0) effect lies on the part
   of the saturation curve below the lowest observed spend (the prior's, not the data's).
 * ``nonfinite_draws``: a node's draws contain inf or NaN (the fast Laplace approximation at a
@@ -19,6 +22,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import networkx as nx
@@ -31,6 +36,8 @@ from causalmmm.spec import EdgeSpec, ModelSpec
 from causalmmm.transforms import ADSTOCK_PARAMS, adstock_weights
 
 if TYPE_CHECKING:
+    import xarray as xr
+
     from causalmmm.model.calibration import Experiment
     from causalmmm.model.fit import NodeDiagnostics
 
@@ -46,6 +53,8 @@ RHAT_OK = 1.01
 RHAT_SEVERE = 1.05
 MANY_DIVERGENCES = 10
 MIN_ESS_TOTAL = 100
+#: A parameter at fault is named with its most correlated sibling in the node when |r| is at least this.
+CORRELATED = 0.7
 
 
 def tail_share(kind: str, params: Mapping[str, np.ndarray | float], l_max: int, horizon: int | None = None) -> np.ndarray:
@@ -129,14 +138,15 @@ def _diag(d: NodeDiagnostics | Mapping[str, Any], key: str, default: Any = None)
 
 
 def convergence_severity(r_hat: float | None, ess_bulk: float | None, divergences: int) -> str | None:
-    """How far a node's sampler diagnostics are from trustworthy: None (fine), low, medium or high.
+    """How far a node's sampler diagnostics alone are from trustworthy: None (fine), low, medium or high.
 
     * high: R-hat > :data:`RHAT_SEVERE` or at least :data:`MANY_DIVERGENCES` divergences: the chains disagree
       and every number depending on the node is provisional;
     * medium: some divergences, or fewer than :data:`MIN_ESS_TOTAL` effective draws;
-    * low: R-hat above :data:`RHAT_OK` or ESS below ``MIN_ESS_PER_CHAIN`` per chain (short chains: the intervals
-      are rough; the estimate is not in doubt). Short benchmark chains land here, so a low warning is not
-      an alarm about the number.
+    * low: R-hat above :data:`RHAT_OK` (short chains: the intervals are rough; the estimate is not in doubt).
+
+    This is the grade without the reported quantities; :func:`convergence_warnings` given ROAS diagnostics
+    regrades an ESS-only medium by the ESS of the channel ROAS that depend on the node.
     """
     r = float(r_hat) if r_hat is not None else 1.0
     if r > RHAT_SEVERE or divergences >= MANY_DIVERGENCES:
@@ -146,29 +156,201 @@ def convergence_severity(r_hat: float | None, ess_bulk: float | None, divergence
     return "low" if r > RHAT_OK else None
 
 
+@dataclass(frozen=True)
+class QuantityDiagnostics:
+    """R-hat and bulk/tail ESS of one reported quantity, e.g. a channel's total ROAS per draw."""
+
+    name: str
+    r_hat: float
+    ess_bulk: float
+    ess_tail: float
+
+    @classmethod
+    def of(cls, name: str, draws: np.ndarray) -> QuantityDiagnostics:
+        """``draws`` shaped (chains, draws) (arviz's rank-normalised R-hat and ESS)."""
+        import arviz as az
+
+        x = np.asarray(draws, dtype=float)
+        if x.ndim != 2 or x.shape[0] < 2 or not np.all(np.isfinite(x)):
+            return cls(name, float("nan"), float("nan"), float("nan"))
+        return cls(name, float(az.rhat(x)), float(az.ess(x, method="bulk")), float(az.ess(x, method="tail")))
+
+    @property
+    def severity(self) -> str | None:
+        """high: the chains disagree on it (R-hat > :data:`RHAT_SEVERE`); medium: under :data:`MIN_ESS_TOTAL`
+        bulk or tail effective draws (its mean's Monte-Carlo error above a tenth of its posterior sd, or its
+        interval ends rough); None: fine or not computable."""
+        if self.r_hat > RHAT_SEVERE:
+            return "high"
+        if min(self.ess_bulk, self.ess_tail) < MIN_ESS_TOTAL:
+            return "medium"
+        return None
+
+    def text(self) -> str:
+        return f"{self.name} R-hat {self.r_hat:.3f}, bulk ESS {self.ess_bulk:.0f}, tail ESS {self.ess_tail:.0f}"
+
+
+@dataclass(frozen=True)
+class WorstParameter:
+    """The parameter of a node with the smallest bulk ESS, and its most correlated sibling (if |r| >= CORRELATED)."""
+
+    name: str
+    ess_bulk: float
+    partner: str | None = None
+    correlation: float | None = None
+
+    def text(self) -> str:
+        pair = f", correlated with {self.partner} (r = {self.correlation:+.2f})" if self.partner and self.correlation is not None else ""
+        return f"its slowest parameter {self.name} has bulk ESS {self.ess_bulk:.0f}{pair}"
+
+
+def _scalar_draws(post: xr.Dataset, name: str) -> list[tuple[str, np.ndarray]]:
+    """Flattened (chain*draw) draws of each element of ``post[name]``, labelled ``name`` or ``name[i]``."""
+    arr = post[name].to_numpy()
+    flat = arr.reshape(arr.shape[0] * arr.shape[1], -1)
+    return [(name if flat.shape[1] == 1 else f"{name}[{i}]", flat[:, i]) for i in range(flat.shape[1])]
+
+
+def worst_parameter(post: xr.Dataset, node: str) -> WorstParameter | None:
+    """The slowest-mixing parameter of ``node`` in one block's posterior (None without two chains)."""
+    import arviz as az
+
+    names = [str(v) for v in post.data_vars if ParamName.parse(str(v)).owner == node]
+    if not names or post.sizes.get("chain", 0) < 2:
+        return None
+    ess = az.ess(post[names], method="bulk")
+    per: list[tuple[str, float]] = []
+    for v in names:
+        values = np.atleast_1d(ess[v].to_numpy()).ravel()
+        per += [(v if values.size == 1 else f"{v}[{i}]", float(x)) for i, x in enumerate(values) if np.isfinite(x)]
+    if not per:
+        return None
+    label, value = min(per, key=lambda t: t[1])
+    scalars = dict(kv for v in names for kv in _scalar_draws(post, v))
+    x = scalars[label]
+    best, r_best = None, 0.0
+    for other, y in scalars.items():
+        if other == label or np.std(x) == 0 or np.std(y) == 0:
+            continue
+        r = float(np.corrcoef(x, y)[0, 1])
+        if abs(r) > abs(r_best):
+            best, r_best = other, r
+    if best is None or abs(r_best) < CORRELATED:
+        return WorstParameter(label, value)
+    return WorstParameter(label, value, best, r_best)
+
+
 def _diagnostics_text(r_hat: float | None, ess_bulk: float | None, divergences: int) -> str:
     parts = [f"max R-hat {float(r_hat):.3f}" if r_hat is not None else "", f"min bulk ESS {float(ess_bulk):.0f}" if ess_bulk is not None else ""]
     parts.append(f"{divergences} divergent transitions" if divergences else "")
     return ", ".join(p for p in parts if p) or "sampler diagnostics flagged"
 
 
-def convergence_warnings(diagnostics: Sequence[NodeDiagnostics | Mapping[str, Any]]) -> list[ModelWarning]:
-    """One ``convergence`` warning per node with sampler problems, graded by :func:`convergence_severity`.
-    Accepts :class:`causalmmm.model.fit.NodeDiagnostics` or their saved dicts (``summary["diagnostics"]``)."""
+def suggested_draws(draws: int | None, ess: float | None, target: float = 1.5 * MIN_ESS_TOTAL) -> int | None:
+    """Draws per chain that should lift ``ess`` to ``target`` (ESS grows about linearly with draws), in hundreds."""
+    if not draws or not ess or not math.isfinite(ess) or ess <= 0:
+        return None
+    return max(2 * int(draws), int(math.ceil(draws * target / ess / 100.0)) * 100)
+
+
+def _more_draws(draws: int | None, ess: float | None) -> str:
+    n = suggested_draws(draws, ess)
+    return f"rerun with --draws {n}" if n else "run more --tune/--draws"
+
+
+def _grade(d: NodeDiagnostics | Mapping[str, Any], reported: Sequence[QuantityDiagnostics] | None) -> str | None:
+    """The node's severity: its own diagnostics, regraded by the reported quantities through it when given."""
+    r_hat, ess, div = _diag(d, "r_hat_max"), _diag(d, "ess_bulk_min"), int(_diag(d, "divergences", 0) or 0)
+    base = convergence_severity(r_hat, ess, div)
+    if reported is None:
+        return base
+    grades = {q.severity for q in reported}
+    if base == "high" or "high" in grades:
+        return "high"
+    if div > 0 or "medium" in grades:
+        return "medium"
+    if base is not None or _diag(d, "warnings"):
+        return "low"
+    return None
+
+
+def convergence_warnings(
+    diagnostics: Sequence[NodeDiagnostics | Mapping[str, Any]],
+    roas: Mapping[str, QuantityDiagnostics] | None = None,
+    channels_through: Mapping[str, Sequence[str]] | None = None,
+    worst: Mapping[str, WorstParameter] | None = None,
+    draws: int | None = None,
+) -> list[ModelWarning]:
+    """One ``convergence`` warning per node with sampler problems.
+
+    ``diagnostics``: :class:`causalmmm.model.fit.NodeDiagnostics` or their saved dicts (``summary["diagnostics"]``).
+    Without ``roas`` each node is graded by :func:`convergence_severity` alone. With ``roas`` (channel ->
+    :class:`QuantityDiagnostics` of its total ROAS per draw) and ``channels_through`` (node -> the channels
+    whose total ROAS depends on its equation), a node's low ESS is medium only when the ROAS through it is
+    under :data:`MIN_ESS_TOTAL` effective draws, else low; R-hat > :data:`RHAT_SEVERE` or many divergences stay
+    high, divergences medium. ``worst`` (node -> its slowest parameter) and ``draws`` (per chain) make the
+    message and the fix specific. A channel whose ROAS mixes badly with no flagged node gets its own warning.
+    """
     out = []
+    blamed: set[str] = set()
     for d in diagnostics:
         node = str(_diag(d, "node", "?"))
-        msgs = list(_diag(d, "warnings", []) or [])
-        severity = convergence_severity(_diag(d, "r_hat_max"), _diag(d, "ess_bulk_min"), int(_diag(d, "divergences", 0) or 0))
-        if not msgs and severity is None:
+        r_hat, ess, div = _diag(d, "r_hat_max"), _diag(d, "ess_bulk_min"), int(_diag(d, "divergences", 0) or 0)
+        through = [roas[c] for c in (channels_through or {}).get(node, ()) if c in roas] if roas is not None else None
+        severity = _grade(d, through)
+        if severity is None and not _diag(d, "warnings"):
             continue
         severity = severity or "low"
-        text = _diagnostics_text(_diag(d, "r_hat_max"), _diag(d, "ess_bulk_min"), int(_diag(d, "divergences", 0) or 0))
+        text = _diagnostics_text(r_hat, ess, div)
+        at_fault = (worst or {}).get(node)
+        fault = f"; {at_fault.text()}" if at_fault else ""
+        fix = "run more --tune/--draws, tighten this node's priors, or refit with --sampler pymc"
+        if through is not None:
+            bad = [q for q in through if q.severity is not None]
+            if severity in ("high", "medium"):
+                blamed.update(q.name for q in bad)
+            reported = "; total ROAS: " + "; ".join(q.text() for q in (bad or through)) if through else ""
+        else:
+            bad, reported = [], ""
         if severity == "high":
-            text = f"the sampler did not converge ({text}): every number that depends on {node} is provisional"
-        elif severity == "low":
-            text = f"short chains ({text}): the intervals are rough, the estimate is not in doubt"
-        out.append(ModelWarning("convergence", node, text, "run more --tune/--draws, tighten this node's priors, or refit with --sampler pymc", severity))
+            text = f"the sampler did not converge ({text}{fault}{reported}): every number that depends on {node} is provisional"
+        elif severity == "medium" and bad and not div:
+            worst_ess = min(min(q.ess_bulk, q.ess_tail) for q in bad)
+            text = (
+                f"Monte-Carlo error reaches the reported numbers ({text}{fault}{reported}): under {MIN_ESS_TOTAL} effective "
+                "draws, a ROAS mean's Monte-Carlo error exceeds a tenth of its posterior sd and its interval ends are rough"
+            )
+            fix = f"{_more_draws(draws, worst_ess)}" + (
+                f"; if it stays low, tighten the prior of {at_fault.name} or {at_fault.partner} (the pair trades off) or reparameterise"
+                if at_fault and at_fault.partner
+                else "; if it stays low, tighten this node's priors"
+            )
+        elif severity == "medium":
+            text = f"{text}{fault}{reported}"
+        elif through is not None and ess is not None and float(ess) < MIN_ESS_TOTAL:
+            what = at_fault.text().replace("its slowest parameter", "parameter") if at_fault else f"a parameter has bulk ESS {float(ess):.0f}"
+            safe = (
+                f"the total ROAS through {node} is well mixed ({'; '.join(q.text() for q in through)})"
+                if through
+                else f"no channel's total ROAS depends on {node}'s equation"
+            )
+            pair = "; the data pin down the pair's combination, which the ROAS uses" if at_fault and at_fault.partner else ""
+            text = f"one parameter mixes slowly ({text}): {what}, but {safe}{pair}; the reported numbers are not in doubt"
+            fix = f"for tighter intervals on {at_fault.name if at_fault else 'that parameter'}, {_more_draws(draws, float(ess))}"
+        else:
+            text = f"short chains ({text}{fault}): the intervals are rough, the estimate is not in doubt"
+        out.append(ModelWarning("convergence", node, text, fix, severity))
+    for q in (roas or {}).values():
+        if q.severity is not None and q.name not in blamed:
+            out.append(
+                ModelWarning(
+                    "convergence",
+                    q.name,
+                    f"the total ROAS of {q.name} mixes badly ({q.text()}) although no node's parameters were flagged as badly mixed",
+                    _more_draws(draws, min(q.ess_bulk, q.ess_tail)),
+                    q.severity,
+                )
+            )
     return out
 
 

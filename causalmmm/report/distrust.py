@@ -4,7 +4,10 @@ Sources, merged into one list of :class:`~causalmmm.model_warnings.ModelWarning`
 
 * the run's own warnings (``summary["warnings"]``; absent in older runs),
 * convergence problems read from ``summary["diagnostics"]`` (for runs whose
-  summary predates the warnings list, and for nodes it does not cover),
+  summary predates the warnings list, and for nodes it does not cover). These are
+  graded from the node diagnostics alone (no ROAS draws: under 100 effective draws
+  is medium); a covered node keeps the grade ``fit`` gave it from its channels'
+  total-ROAS ESS (docs/concepts.md, *How convergence is graded*),
 * every experiment the validation finds inconsistent with the model
   (``|z| > 2`` or ``consistent == False``), and the validation's own warnings.
 
