@@ -1,8 +1,8 @@
-"""The fast fit: MAP plus a Laplace approximation, with two compiled functions per model.
+"""The fast fit: MAP plus a Laplace approximation, with two cheaply compiled functions per model.
 
 The posterior is approximated by a Gaussian around the mode in PyMC's unconstrained space:
 
-* the mode: L-BFGS on ``-log p`` with PyMC's own compiled value-and-gradient function;
+* the mode: BFGS on ``-log p`` with one compiled value-and-gradient function;
 * the curvature: the Hessian by central differences of that analytic gradient at the mode (exact up to
   O(h²), independent of the optimiser's path; BFGS's running inverse-Hessian estimate is not);
 * independence: parameters of different blocks share no term of the log density, so the Hessian is
@@ -10,9 +10,9 @@ The posterior is approximated by a Gaussian around the mode in PyMC's unconstrai
 * the draws: ``mode + L z`` with ``L`` the Cholesky factor of the covariance, mapped back to the
   constrained parameters and every Deterministic by one compiled function.
 
-pymc-extras' ``fit_laplace`` does the same with nine compiled functions per model and the full set of
-graph rewrites; compilation was most of the ``--fast`` wall time (docs/benchmarks.md). Here one joint
-model is compiled once, with few rewrites.
+Compilation is most of a fast fit's time, so both functions are compiled with two graph rewrites only
+(:data:`COMPILE_MODE`): the Laplace path evaluates the log density a few hundred times, where PyTensor's
+default rewrites (canonicalize, specialize, fusion) cost seconds to save microseconds per call.
 """
 
 from __future__ import annotations
@@ -22,8 +22,13 @@ from typing import Callable
 import arviz as az
 import numpy as np
 import pymc as pm
+import pytensor
+import pytensor.tensor as pt
 from pymc.blocking import DictToArrayBijection
+from pymc.logprob.utils import local_check_parameter_to_ninf_switch
+from pymc.pytensorf import join_nonshared_inputs
 from pytensor.compile.mode import Mode
+from pytensor.graph.rewriting.basic import MergeOptimizer, SequentialGraphRewriter, in2out
 from scipy import optimize
 
 #: Relative step of the central differences (about the cube root of machine epsilon).
@@ -31,12 +36,14 @@ FD_STEP = 1e-5
 #: Eigenvalues of a block's Hessian below this fraction of its largest are floored there (a flat direction:
 #: a parameter at a boundary of its support). Its draws then spread widely and the posterior checks flag them.
 MIN_CURVATURE = 1e-10
-#: At most this many Newton steps after L-BFGS, until the largest gradient component is below GRAD_TOL.
+#: At most this many Newton steps after BFGS, until the largest gradient component is below GRAD_TOL.
 NEWTON_STEPS = 5
 GRAD_TOL = 1e-6
-#: Few graph rewrites: compiling is most of a fast fit's time. Measured on the bundled example: 12-14 s
-#: against 19 s to compile logp+gradient; each evaluation is about 3x slower, under a second over a fit.
-COMPILE_MODE = Mode(linker="cvm", optimizer="fast_compile")
+#: Two rewrites only: parameter checks become ``-inf`` (as in every PyMC function) and duplicate
+#: subgraphs are merged. On the bundled example (CPU seconds, bench/bench_speed.py's fast fit) compiling
+#: logp + gradient took 24.6 s with ``optimizer="fast_compile"`` (canonicalize and specialize) and
+#: 14.7 s with these two; an evaluation costs about 2 ms either way.
+COMPILE_MODE = Mode(linker="cvm", optimizer=SequentialGraphRewriter(in2out(local_check_parameter_to_ninf_switch), MergeOptimizer()))
 
 
 def _hessian(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
@@ -52,8 +59,9 @@ def _hessian(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndar
 
 
 def _newton_polish(loss: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Newton steps from the optimiser's answer (L-BFGS stops on a relative fall of the loss, which can leave
-    the gradient far from zero along weakly curved directions); each step is kept only if the loss falls."""
+    """Newton steps from the optimiser's answer (quasi-Newton methods stop on a small relative fall of the loss,
+    which can leave the gradient far from zero along weakly curved directions); each step is kept only if the
+    loss falls. Returns the point and the Hessian there."""
     H = _hessian(lambda z: loss(z)[1], x)
     for _ in range(NEWTON_STEPS):
         f, g = loss(x)
@@ -85,6 +93,26 @@ def _block_cholesky(H: np.ndarray, block: np.ndarray) -> np.ndarray:
     return L
 
 
+def neg_logp_and_grad(model: pm.Model, point: dict[str, np.ndarray]) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """``x -> (-log p(x), -∇ log p(x))`` on the raveled unconstrained values (the order of ``point``'s
+    continuous value variables), compiled with :data:`COMPILE_MODE`. Outside the support the loss is
+    ``+inf`` with a zero gradient, so a line search backs off."""
+    value_vars = model.continuous_value_vars
+    terms = [pt.sum(t) for t in model.logp(sum=False)]  # every prior, likelihood and potential, with Jacobians
+    total = pt.sum(pt.stack(terms))
+    grad = pt.concatenate([g.ravel() for g in pytensor.grad(total, value_vars)])
+    outs, x = join_nonshared_inputs(point, [total, grad], value_vars)
+    fn = pytensor.function([x], outs, mode=COMPILE_MODE)
+
+    def loss(z: np.ndarray) -> tuple[float, np.ndarray]:
+        lp, g = fn(z)
+        if not np.isfinite(lp) or not np.all(np.isfinite(g)):
+            return np.inf, np.zeros_like(z)
+        return -float(lp), -np.asarray(g, dtype=float)
+
+    return loss
+
+
 def laplace_posterior(model: pm.Model, draws: int, seed: int, block_of: Callable[[str], object] | None = None) -> az.InferenceData:
     """``draws`` from the Laplace approximation of ``model``'s posterior, as an InferenceData with one chain.
 
@@ -92,15 +120,11 @@ def laplace_posterior(model: pm.Model, draws: int, seed: int, block_of: Callable
     term of the log density); None treats the whole model as one block.
     """
     point = model.initial_point(random_seed=seed)
-    fn = model.logp_dlogp_function(ravel_inputs=True, mode=COMPILE_MODE)
-    fn.set_extra_values({})
     x0 = DictToArrayBijection.map({v.name: point[v.name] for v in model.continuous_value_vars})  # the gradient's order
-
-    def loss(x: np.ndarray) -> tuple[float, np.ndarray]:
-        lp, g = fn(x)
-        return -float(lp), -np.asarray(g, dtype=float)
-
-    res = optimize.minimize(loss, x0.data, jac=True, method="L-BFGS-B", options={"maxiter": 5000, "maxcor": 20, "ftol": 1e-13, "gtol": 1e-9})
+    loss = neg_logp_and_grad(model, point)
+    res = optimize.minimize(loss, x0.data, jac=True, method="BFGS", options={"gtol": GRAD_TOL, "maxiter": 5000})
+    if not np.isfinite(res.fun):
+        raise FloatingPointError("the optimiser found no point of finite log density")
     mode, H = _newton_polish(loss, res.x)
     rv_of = {model.rvs_to_values[rv].name: rv.name for rv in model.free_RVs}
     labels: list[str] = []
@@ -111,7 +135,7 @@ def laplace_posterior(model: pm.Model, draws: int, seed: int, block_of: Callable
     rng = np.random.default_rng(seed)
     unconstrained = mode + rng.standard_normal((draws, mode.size)) @ L.T
     outs = model.unobserved_value_vars
-    to_values = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore", point_fn=False, mode=COMPILE_MODE)
+    to_values = pytensor.function(model.value_vars, outs, mode=COMPILE_MODE, on_unused_input="ignore")
     names = [v.name for v in outs]
     samples: dict[str, list[np.ndarray]] = {n: [] for n in names}
     for u in unconstrained:
