@@ -256,7 +256,11 @@ def as_experiments(experiments: Any, graph: CausalGraph, data: Dataset, *, seed:
             if progress:
                 progress(f"analysing {len(raw)} raw-data experiment(s) first: {', '.join(raw)}")
             pending = [e for e in exps if e.name in raw]
-            exps = merge_results(exps, analyze_experiments(pending, Path(experiments).parent, seed=seed))
+            results = analyze_experiments(pending, Path(experiments).parent, seed=seed, cache=True)
+            for r in results:
+                if r.cached and progress:
+                    progress(f"{r.experiment.name}: reused the analysis of {r.cached} (same entry, data and seed; CAUSALMMM_CACHE_DIR=off redoes it)")
+            exps = merge_results(exps, results)
     else:
         exps = list(experiments)
     check_against(exps, graph, data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,9 @@ import pytest
 from seeds import ENV, seed_offset
 
 os.environ.setdefault("PYTENSOR_FLAGS", "")
+# Analysed raw-data experiments are cached (causalmmm.experiments.cache): in a folder of this test
+# session, not the user's home, so every run starts cold and tests cannot see each other's results.
+os.environ.setdefault("CAUSALMMM_CACHE_DIR", tempfile.mkdtemp(prefix="causalmmm-test-cache-"))
 REPO = Path(__file__).resolve().parents[1]
 
 

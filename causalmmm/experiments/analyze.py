@@ -44,6 +44,7 @@ class AnalysisResult:
     diagnostics: dict[str, Any] = field(default_factory=dict)
     scale_factor: float = 1.0  # estimate = (effect the method measured) × scale_factor
     scale_rule: str = "not scaled"
+    cached: str | None = None  # when this answer comes from the analysis cache: the time it was computed
 
     @property
     def scope(self) -> str:
@@ -59,7 +60,8 @@ class AnalysisResult:
 
     def to_text(self) -> str:
         e = self.experiment
-        return f"{e.name:<24} {self.method:<48} estimate {num(self.estimate)} (se {num(self.se)}, {e.unit}); {self.scope_text()}"
+        text = f"{e.name:<24} {self.method:<48} estimate {num(self.estimate)} (se {num(self.se)}, {e.unit}); {self.scope_text()}"
+        return text + (f" [cached analysis of {self.cached}]" if self.cached else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -331,29 +333,50 @@ def analyze_pre_post(e: Experiment, base: Path, *, seed: int = 0, draws: int = 5
 
 
 def analyze_experiments(
-    experiments: Sequence[Experiment], base: str | Path, *, seed: int = 0, progress: Callable[[int, int, str], None] | None = None
+    experiments: Sequence[Experiment],
+    base: str | Path,
+    *,
+    seed: int = 0,
+    progress: Callable[[int, int, str], None] | None = None,
+    cache: bool = False,
 ) -> list[AnalysisResult]:
-    """Analyse every experiment that has raw data; pass the others through unchanged."""
+    """Analyse every experiment that has raw data; pass the others through unchanged.
+
+    ``cache``: reuse an earlier analysis of the same entry, data file and seed
+    (:mod:`causalmmm.experiments.cache`), and store new ones.
+    """
+    from causalmmm.experiments import cache as analysis_cache
+
     out = []
     raw = [e for e in experiments if e.data is not None]
     for i, e in enumerate(raw):
         if progress:
             progress(i, len(raw), e.name)
-        if e.design == "switchback":
-            out.append(analyze_switchback(e, Path(base)))
-        elif e.design == "geo_lift":
-            out.append(analyze_geo_lift(e, Path(base), seed=seed))
-        elif e.design == "pre_post":
-            out.append(analyze_pre_post(e, Path(base), seed=seed))
-        else:
-            raise ExperimentError(
-                f"no analysis for raw data of design {e.design!r}",
-                where=e.where,
-                hint="give estimate and se for lift tests, or use design geo_lift, switchback or pre_post",
-            )
+        hit = analysis_cache.load(e, Path(base), seed) if cache else None
+        if hit is not None:
+            out.append(hit)
+            continue
+        out.append(_analyze_one(e, Path(base), seed))
+        if cache:
+            analysis_cache.store(out[-1], Path(base), seed)
     if progress:
         progress(len(raw), len(raw), "done")
     return out
+
+
+def _analyze_one(e: Experiment, base: Path, seed: int) -> AnalysisResult:
+    """The analysis of one raw-data experiment, by design."""
+    if e.design == "switchback":
+        return analyze_switchback(e, base)
+    if e.design == "geo_lift":
+        return analyze_geo_lift(e, base, seed=seed)
+    if e.design == "pre_post":
+        return analyze_pre_post(e, base, seed=seed)
+    raise ExperimentError(
+        f"no analysis for raw data of design {e.design!r}",
+        where=e.where,
+        hint="give estimate and se for lift tests, or use design geo_lift, switchback or pre_post",
+    )
 
 
 def merge_results(experiments: Sequence[Experiment], results: Sequence[AnalysisResult]) -> list[Experiment]:
