@@ -15,6 +15,7 @@ at a time. Truth: ``world.true_effects()`` (in-sample total ROAS: do(channel = 0
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -25,8 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from bench.anchors.run import AnchorJob, run_anchor  # noqa: E402
+from bench.anchors.wins import where_each_tool_wins  # noqa: E402
 from bench.common import command_line, error_cells, header, table, write_fragment  # noqa: E402
 from bench.flat_mmm import lift_rows_from_experiments  # noqa: E402
+from causalmmm.fmt import num  # noqa: E402
 from causalmmm.experiments.analyze import analyze_experiments, merge_results  # noqa: E402
 from causalmmm.experiments.schema import load_experiments  # noqa: E402
 from causalmmm.fitted import fit  # noqa: E402
@@ -37,6 +40,7 @@ PRESET = "search"
 CAUSAL = "causalmmm calibrated"
 PMM = "pymc-marketing 1.3"
 MERIDIAN = "Meridian 2.1: + demand, promo"
+PATHMC = "pathmc 0.4: same DAG"
 
 
 def _row(seed: int, method: str, channel: str, truth: float, s: Summary, seconds: float, ess_per_s: float, notes: str = "") -> dict:
@@ -52,6 +56,7 @@ def _row(seed: int, method: str, channel: str, truth: float, s: Summary, seconds
         "seconds": seconds,
         "ess_per_s": ess_per_s,
         "notes": notes,
+        "load": os.getloadavg()[0],
     }
 
 
@@ -137,6 +142,50 @@ def meridian_rows(seed: int, world, d: Path, args) -> list[dict]:
     ]
 
 
+def dag_parents(graph) -> dict[str, list[dict]]:
+    """causalmmm's graph as the pathmc runner's job: node -> its parents (media edge? lag?), in topological order."""
+    edges = list(graph.edge_infos())
+    return {
+        n: [{"source": e.source, "media": e.adstock != "none" or e.saturation != "none", "lag": int(e.lag or 0)} for e in edges if e.target == n]
+        for n in graph.topological_order()
+        if graph.is_observed(n)
+    }
+
+
+def pathmc_rows(seed: int, world, d: Path, args) -> list[dict]:
+    """pathmc 0.4 on causalmmm's DAG (its adstock/logistic saturation, its do()); nutpie, same draws."""
+    truth = world.true_effects()
+    channels = list(world.graph.spend_nodes)
+    job = AnchorJob(
+        csv=str(d / "data.csv"),
+        channels=channels,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        seed=seed,
+        nutpie=True,
+        model={"parents": dag_parents(world.graph)},
+    )
+    res = run_anchor("pathmc", job)
+    raw = res.raw
+    lagged = raw.get("lag_edges_made_contemporaneous") or []
+    notes = (
+        f"max R-hat {raw['r_hat_max']:.2f}; min ESS {raw['ess_bulk_min']:.0f}; {raw['divergences']} div; "
+        f"sampling {raw['sampling_seconds'] or float('nan'):.1f} s; do() {raw['postprocess_seconds']:.0f} s; process {res.process_seconds:.0f} s"
+        + (f"; cannot express lag: {', '.join(lagged)} fitted contemporaneous (lag() needs panel=, whose scan model nutpie rejects)" if lagged else "")
+    )
+    print(f"  pathmc: fit {res.fit_seconds:.0f} s", file=sys.stderr)
+    return [
+        _row(seed, PATHMC, c, truth[c]["roas"], Summary.of(res.roas_draws[c]), res.fit_seconds, raw["ess_bulk_min"] / res.fit_seconds, notes)
+        for c in channels
+    ]
+
+
+def confounded_channels(graph) -> list[str]:
+    """Spend channels with a parent in the DAG (their budget responds to something that also drives sales)."""
+    return [c for c in graph.spend_nodes if graph.parents(c)]
+
+
 def summarise(rows: list[dict]) -> list[list]:
     keys = list(dict.fromkeys((r["method"], r["channel"]) for r in rows))
     out = []
@@ -167,9 +216,11 @@ def main() -> None:
     ap.add_argument("--chains", type=int, default=2)
     ap.add_argument("--name", default="anchors", help="fragment name under bench/results/")
     ap.add_argument("--meridian", action="store_true", help="also fit Meridian 2.1 (+ demand, promo; its venv must be installed)")
+    ap.add_argument("--no-pathmc", dest="pathmc", action="store_false", help="skip pathmc 0.4 (the same DAG)")
     args = ap.parse_args()
     rows: list[dict] = []
     versions: dict[str, str] = {}
+    command = command_line()
     for seed in range(args.seeds):
         world = simulate_world(PRESET, seed)
         with tempfile.TemporaryDirectory() as tmp:
@@ -180,15 +231,27 @@ def main() -> None:
             rows += causal_rows(seed, world, exps, args)
             print(f"seed {seed}: pymc-marketing 1.3", file=sys.stderr)
             rows += anchor_rows(seed, world, d, exps, args)
+            if args.pathmc:
+                print(f"seed {seed}: pathmc 0.4", file=sys.stderr)
+                rows += pathmc_rows(seed, world, d, args)
             if args.meridian:
                 print(f"seed {seed}: Meridian 2.1", file=sys.stderr)
                 rows += meridian_rows(seed, world, d, args)
         versions = next((r["versions"] for r in rows if "versions" in r), versions)
-    title = "Current anchor head-to-head: causalmmm calibrated vs pymc-marketing 1.3" + (" and Meridian 2.1" if args.meridian else "")
-    text = header(title + ", same worlds, same run", command_line())
+        write_anchor_fragment(rows, args, versions, command)
+
+
+def write_anchor_fragment(rows: list[dict], args, versions: dict[str, str], command: str) -> None:
+    """Assemble and save the fragment from the rows measured so far (called after every seed)."""
+    seeds_done = ", ".join(str(s) for s in sorted({r["seed"] for r in rows}))
+    others = [*(["pathmc 0.4"] if args.pathmc else []), *(["Meridian 2.1"] if args.meridian else [])]
+    title = "Current anchor head-to-head: causalmmm calibrated vs pymc-marketing 1.3" + "".join(f", {o}" for o in others)
+    text = header(title + ", same worlds, same run", command)
     text += (
-        f"World `{PRESET}` (confounder `demand` observed), seeds 0..{args.seeds - 1}; every fit: {args.draws} draws, "
-        f"{args.tune} tune, {args.chains} chains (nutpie for causalmmm and pymc-marketing), one fit at a time. pymc-marketing runs in its own venv "
+        f"World `{PRESET}` (confounder `demand` observed), seeds {seeds_done}; every fit: {args.draws} draws, "
+        f"{args.tune} tune, {args.chains} chains (nutpie for causalmmm and pymc-marketing), one fit at a time by this script "
+        f"(the machine is shared: 1-minute load average on its 2 cores after each fit {num(min(r['load'] for r in rows), 2)}-"
+        f"{num(max(r['load'] for r in rows), 2)}). pymc-marketing runs in its own venv "
         f"({', '.join(f'{k} {v}' for k, v in versions.items())}) as a subprocess (bench/anchors/): `MMM` with "
         "GeometricAdstock(l_max=8), LogisticSaturation, yearly_seasonality=2; controls divided by their max. Its total ROAS "
         "per draw is `mmm.incrementality.compute_incremental_contribution(frequency='all_time', counterfactual_spend_factor=0)` "
@@ -206,12 +269,25 @@ def main() -> None:
             if args.meridian
             else ""
         )
+        + (
+            f"{PATHMC}: causalmmm's graph written in pathmc's DSL, one equation per observed non-root node "
+            "(bench/anchors/runner_pathmc.py): every spend edge `logistic_saturation(adstock(x))` (pathmc's geometric "
+            "adstock, 12 periods, its default priors), other edges linear, columns divided by their max; no "
+            "experiments (pathmc has no lift-test term); nutpie. Total ROAS = (mean sales under `do(spend = actual)` "
+            "- under `do(channel = 0)`) x periods / total spend (`PathModel.do(kind='mean')`). Not expressible: the "
+            "lag-1 `social_clicks -> direct_clicks` edge (pathmc's `lag()` needs `panel=`, and the panel model is a "
+            "`pytensor.scan` that nutpie rejects as non-differentiable), fitted contemporaneous.\n\n"
+            if args.pathmc
+            else ""
+        )
         + table(
             ["method", "channel", "seeds", "median abs error", "max abs error", "94% HDI covers truth", "median HDI width", "median fit s"], summarise(rows)
         )
         + "\n**Speed** (same draws/tune/chains; nutpie for causalmmm and pymc-marketing; ratio = causalmmm fit s / this method's fit s; "
         "ESS/s = smallest bulk ESS over the free parameters / fit s):\n\n"
         + table(["method", "fits", "median fit s", "median min-ESS / fit s", "causalmmm / this"], speed(rows))
+        + "\n"
+        + where_each_tool_wins(rows, CAUSAL, confounded=confounded_channels(simulate_world(PRESET, 0).graph))
         + "\n<details><summary>per seed</summary>\n\n"
         + table(
             ["seed", "method", "channel", "truth", "estimate", "error", "covered", "HDI width", "fit s", "notes"],

@@ -1,7 +1,7 @@
 """Regenerate docs/benchmarks.md: run every benchmark, then assemble their fragments.
 
-python -m bench.run_all            # full (about 35 minutes on 2 cores)
-python -m bench.run_all --quick    # fewer seeds and draws (about 10 minutes)
+python -m bench.run_all            # full (the run log in docs/benchmarks.md gives the time of each step)
+python -m bench.run_all --quick    # fewer seeds and draws
 python -m bench.run_all --assemble # only rebuild docs/benchmarks.md from bench/results/
 """
 
@@ -19,6 +19,7 @@ ORDER = [
     "run_log",
     "speed",
     "compile",
+    "scaling",
     "accuracy",
     "accuracy_latent_factor",
     "coverage",
@@ -39,15 +40,13 @@ INTRO = """# Benchmarks
 Every table below was written by a script in `bench/`; none of the numbers is typed by hand.
 Each section names the command that produced it, the date and the machine; sections from
 different dates come from different versions of the code, so compare rows within a section.
-Regenerate all of it with `make bench` or `make bench-quick` (fewer seeds and draws). The last
-full run took 35 minutes on 2 cores, before the misspecification-suite, public-data and
-front-door steps were added (on a loaded machine those took about 50, 12 and 30 minutes). The
-pymc-marketing 1.3 / Meridian head-to-head needs its own environments first:
-`python -m bench.anchors.envs install`, then `python bench/bench_anchors.py`.
-The slow parts are the NUTS fits: the accuracy table (3 worlds × 3 seeds) fits every world
-twice with causalmmm and four times with pymc-marketing, and the coverage study fits 10 more
-worlds; the run log below gives the measured time of every step. `--quick` runs one seed with
-fewer draws.
+Regenerate all of it with `make bench` or `make bench-quick` (fewer seeds and draws); the run
+log below gives the measured time of every step of the last run. `make bench` first creates the
+anchors' own environments (pymc-marketing 1.3 with pathmc 0.4, and Meridian 2.1; cached under
+`bench/.anchors/`, `python -m bench.anchors.envs install`), then runs every script. The slow parts
+are the NUTS fits: the accuracy table fits every world twice with causalmmm and four times with
+pymc-marketing, the misspecification suite fits eight families over several seeds, and the
+coverage study fits more worlds. `--quick` runs one seed with fewer draws.
 
 **How to read this.** *Error* is (estimate − truth) / |truth| of the posterior mean. *HDI covers
 truth* counts the seeds whose 94% highest-density interval contains the true value; a
@@ -85,6 +84,18 @@ def run(script: str, *args: str) -> None:
     t0 = time.perf_counter()
     subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], check=True, cwd=ROOT)
     STEPS.append((cmd, time.perf_counter() - t0))
+
+
+def run_anchors(quick: bool) -> None:
+    """The anchors' head-to-head in their own venvs (created and cached under bench/.anchors/ first)."""
+    from bench.anchors.envs import manifest
+
+    subprocess.run([sys.executable, "-m", "bench.anchors.envs", "install"], check=False, cwd=ROOT)  # a failure is reported below
+    if manifest("pymc-marketing") is None:
+        print("anchors: the pymc-marketing venv could not be built; skipping the head-to-head", file=sys.stderr)
+        return
+    meridian = ["--meridian"] if manifest("meridian") is not None else []
+    run("bench_anchors.py", *(["--seeds", "1", "--draws", "300", "--tune", "300", "--no-pathmc"] if quick else ["--seeds", "3", *meridian]))
 
 
 def write_run_log(quick: bool) -> None:
@@ -143,6 +154,8 @@ def main() -> None:
         run("bench_frontdoor.py", *(["--seeds", "1", "--draws", "300"] if q else ["--seeds", "3"]))
         run("bench_plan.py", *(["--seeds", "1"] if q else ["--seeds", "5"]))
         run("bench_workshop.py")
+        run("bench_scaling.py", *(["--quick"] if q else []))
+        run_anchors(q)
         write_run_log(q)
     print(f"wrote {assemble()}", file=sys.stderr)
 

@@ -33,6 +33,7 @@ class Anchor:
     requirements: tuple[str, ...]
     report: tuple[str, ...]  # distributions whose installed versions are recorded
     runner: str  # script (beside this file) that runs inside the venv
+    venv: str | None = None  # another anchor whose venv this one runs in (nothing to install)
 
 
 ANCHORS: dict[str, Anchor] = {
@@ -50,6 +51,7 @@ ANCHORS: dict[str, Anchor] = {
         ("google-meridian", "tensorflow", "tfp-nightly", "jax", "numpy", "pandas", "arviz"),
         "runner_meridian.py",
     ),
+    "pathmc": Anchor("pathmc", "3.12", (), ("pathmc",), "runner_pathmc.py", venv="pymc-marketing"),
 }
 
 
@@ -58,7 +60,8 @@ class AnchorEnvError(CausalMMMError):
 
 
 def venv_dir(name: str) -> Path:
-    return ROOT / name
+    shared = ANCHORS[name].venv if name in ANCHORS else None
+    return ROOT / (shared or name)
 
 
 def venv_python(name: str) -> Path:
@@ -112,6 +115,8 @@ def installed_versions(python: Path, dists: tuple[str, ...]) -> dict[str, str]:
 def install(name: str, *, force: bool = False) -> dict:
     """Build ``bench/.anchors/<name>`` (unless already installed) and return its manifest."""
     a = anchor(name)
+    if a.venv is not None:
+        return install(a.venv, force=force)
     if not force and (m := manifest(name)) is not None:
         print(f"{name}: already installed ({venv_dir(name)}); --force to rebuild")
         return m
@@ -165,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{n}: " + ("missing" if m is None else f"{m['size_mb']} MB, Python {m['python']}, {m['versions']}"))
         return 0
     failed = []
-    for n in args.only or list(ANCHORS):
+    for n in args.only or [n for n, a in ANCHORS.items() if a.venv is None]:
         try:
             install(n, force=args.force)
         except (AnchorEnvError, subprocess.CalledProcessError) as exc:

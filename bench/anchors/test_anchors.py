@@ -78,3 +78,50 @@ def test_manifest_needs_both_python_and_installed_json(fake_root):
     (envs.ROOT / "pymc-marketing" / "bin").mkdir(parents=True)
     (envs.ROOT / "pymc-marketing" / "installed.json").write_text(json.dumps({"size_mb": 1}))
     assert envs.manifest("pymc-marketing") is None  # no python yet: an unfinished install
+
+
+def test_pathmc_dsl_writes_media_terms_and_reports_lagged_edges():
+    sys.path.insert(0, str(Path(run.__file__).parent))
+    from runner_pathmc import dsl
+
+    spec, lagged = dsl(
+        {
+            "spend": [],
+            "clicks": [{"source": "spend", "media": True, "lag": 0}],
+            "sales": [{"source": "clicks", "media": False, "lag": 1}, {"source": "promo", "media": False, "lag": 0}],
+        }
+    )
+    assert spec.splitlines() == [
+        "clicks ~ logistic_saturation(adstock(spend, decay=decay_spend_clicks), lam=lam_spend_clicks)",
+        "sales ~ clicks + promo",
+    ]
+    assert lagged == ["clicks -> sales"]
+
+
+def test_pathmc_shares_the_pymc_marketing_venv(fake_root):
+    _fake_venv(envs.ROOT, "pymc-marketing")
+    assert envs.require("pathmc") == envs.venv_python("pymc-marketing")
+
+
+def _rows(errors: dict[str, tuple[float, float]], seconds: dict[str, float]) -> list[dict]:
+    return [
+        {"seed": s, "method": m, "channel": c, "err": e, "covered": True, "seconds": seconds[m]}
+        for s in (0, 1)
+        for m, errs in errors.items()
+        for c, e in zip(("ppc", "brand"), errs)
+    ]
+
+
+def test_where_each_tool_wins_names_the_measured_winner_and_speed_ratio():
+    from bench.anchors.wins import where_each_tool_wins
+
+    rows = _rows(
+        {"causalmmm calibrated": (-0.10, 0.05), "pymc-marketing 1.3: spend only": (0.80, -0.01)},
+        {"causalmmm calibrated": 40.0, "pymc-marketing 1.3: spend only": 20.0},
+    )
+    text = where_each_tool_wins(rows, "causalmmm calibrated", confounded=["ppc"])
+    assert "`ppc`: causalmmm calibrated is closest (10%" in text
+    assert "`brand`: pymc-marketing 1.3: spend only is closest (1%" in text
+    assert "Lowest worst-channel error: causalmmm calibrated (10%)" in text
+    assert "unbiased for channels no confounder drives (`brand`)" in text and "(`ppc`) the backdoor is open" in text
+    assert "causalmmm calibrated takes 2x as long" in text
