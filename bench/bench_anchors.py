@@ -29,10 +29,10 @@ from bench.anchors.run import AnchorJob, run_anchor  # noqa: E402
 from bench.anchors.wins import where_each_tool_wins  # noqa: E402
 from bench.common import command_line, error_cells, header, table, write_fragment  # noqa: E402
 from bench.flat_mmm import lift_rows_from_experiments  # noqa: E402
-from causalmmm.fmt import num  # noqa: E402
 from causalmmm.experiments.analyze import analyze_experiments, merge_results  # noqa: E402
 from causalmmm.experiments.schema import load_experiments  # noqa: E402
 from causalmmm.fitted import fit  # noqa: E402
+from causalmmm.fmt import num  # noqa: E402
 from causalmmm.query.do import Summary  # noqa: E402
 from causalmmm.simulate import simulate_world, write  # noqa: E402
 
@@ -176,8 +176,7 @@ def pathmc_rows(seed: int, world, d: Path, args) -> list[dict]:
     )
     print(f"  pathmc: fit {res.fit_seconds:.0f} s", file=sys.stderr)
     return [
-        _row(seed, PATHMC, c, truth[c]["roas"], Summary.of(res.roas_draws[c]), res.fit_seconds, raw["ess_bulk_min"] / res.fit_seconds, notes)
-        for c in channels
+        _row(seed, PATHMC, c, truth[c]["roas"], Summary.of(res.roas_draws[c]), res.fit_seconds, raw["ess_bulk_min"] / res.fit_seconds, notes) for c in channels
     ]
 
 

@@ -118,7 +118,9 @@ def one_fit(method: str, n_channels: int, n_periods: int, freq: str, draws: int,
 
 def measure(method: str, n_channels: int, n_periods: int, freq: str, args) -> dict:
     """Run ``one_fit`` in a fresh process; a failure or timeout becomes a row with seconds None and a note."""
-    cfg = json.dumps({"method": method, "n_channels": n_channels, "n_periods": n_periods, "freq": freq, "draws": args.draws, "tune": args.tune, "chains": args.chains})
+    cfg = json.dumps(
+        {"method": method, "n_channels": n_channels, "n_periods": n_periods, "freq": freq, "draws": args.draws, "tune": args.tune, "chains": args.chains}
+    )
     base = {"method": method, "channels": n_channels, "periods": n_periods, "freq": freq, "seconds": None, "peak_rss_mb": None, "ess_min": None}
     t0 = time.perf_counter()
     try:
@@ -227,19 +229,27 @@ def fragment(rows: list[dict], args, command: str) -> str:
     text += "**Fit wall time (s)** (load = the machine's 1-minute load average after each fit, on 2 cores)\n\n" + table(
         ["channels", "periods", *[METHODS[m] for m in methods], "load"],
         [
-            [g[0], _label_periods({"periods": g[1], "freq": g[2]}), *[cell(m, g, "seconds") for m in methods], "/".join(num(by[(m, *g)]["load"], 2) for m in methods if by.get((m, *g), {}).get("load"))]
+            [
+                g[0],
+                _label_periods({"periods": g[1], "freq": g[2]}),
+                *[cell(m, g, "seconds") for m in methods],
+                "/".join(num(by[(m, *g)]["load"], 2) for m in methods if by.get((m, *g), {}).get("load")),
+            ]
             for g in grid
         ],
     )
     text += "\n**Peak RSS (MB)**\n\n" + table(
-        ["channels", "periods", *[METHODS[m] for m in methods]], [[g[0], _label_periods({"periods": g[1], "freq": g[2]}), *[cell(m, g, "peak_rss_mb") for m in methods]] for g in grid]
+        ["channels", "periods", *[METHODS[m] for m in methods]],
+        [[g[0], _label_periods({"periods": g[1], "freq": g[2]}), *[cell(m, g, "peak_rss_mb") for m in methods]] for g in grid],
     )
     ratio_rows = []
     for causal, anchor in (("causal_nutpie", "pmm_nutpie"), ("causal_pymc", "pmm_pymc")):
         for g in grid:
             a, b = by.get((causal, *g)), by.get((anchor, *g))
             if a and b and a["seconds"] and b["seconds"]:
-                ratio_rows.append([f"{METHODS[causal]} / {METHODS[anchor]}", g[0], _label_periods({"periods": g[1], "freq": g[2]}), num(a["seconds"] / b["seconds"])])
+                ratio_rows.append(
+                    [f"{METHODS[causal]} / {METHODS[anchor]}", g[0], _label_periods({"periods": g[1], "freq": g[2]}), num(a["seconds"] / b["seconds"])]
+                )
     if ratio_rows:
         text += "\n**Speed ratio, same sampler** (causalmmm fit s / pymc-marketing fit s; < 1 means causalmmm is faster)\n\n"
         text += table(["pair", "channels", "periods", "ratio"], ratio_rows)
@@ -250,7 +260,9 @@ def fragment(rows: list[dict], args, command: str) -> str:
             steady = bool(loads) and max(loads) <= 1.5 * max(min(loads), 1.0)  # a load change moves times more than the grid does
             slope_rows.append([METHODS[m], axis, num(v) if steady else f"not reported: load {num(min(loads), 2)}-{num(max(loads), 2)} across the points"])
     if slope_rows:
-        text += "\n**Growth exponent** (slope of log fit s on log channels or log periods: 1 = linear)\n\n" + table(["method", "against", "exponent"], slope_rows)
+        text += "\n**Growth exponent** (slope of log fit s on log channels or log periods: 1 = linear)\n\n" + table(
+            ["method", "against", "exponent"], slope_rows
+        )
     text += f"\n![fit time and peak RSS against channels and periods, log-log]({PLOT.relative_to(ROOT / 'docs').as_posix()})\n"
     return text
 

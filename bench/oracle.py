@@ -34,7 +34,25 @@ def _design(world: World, m: Mechanism) -> tuple[np.ndarray, list[str]]:
     if m.season_amplitude:
         cols.append(np.sin(2 * np.pi * t / 52.18))
         names.append("season")
+    if m.trend:
+        cols.append(t.astype(float))
+        names.append("trend")
+    for k in range(1, len(m.fourier) + 1):  # each harmonic's (sin, cos) amplitudes are estimated
+        w = 2 * np.pi * k * t / m.season_period
+        cols += [np.sin(w), np.cos(w)]
+        names += [f"sin{k}", f"cos{k}"]
     return np.column_stack(cols), names
+
+
+def _true_coefficients(m: Mechanism) -> list[float]:
+    """The mechanism's coefficients in the order of :func:`_design`'s columns."""
+    return [
+        m.intercept,
+        *(t.beta for t in m.terms),
+        *([m.season_amplitude] if m.season_amplitude else []),
+        *([m.trend] if m.trend else []),
+        *(a for pair in m.fourier for a in pair),
+    ]
 
 
 def _with_coefficients(world: World, coefs: dict[str, np.ndarray]) -> World:
@@ -43,8 +61,13 @@ def _with_coefficients(world: World, coefs: dict[str, np.ndarray]) -> World:
     for node, m in world.mechanisms.items():
         b = coefs[node]
         terms = tuple(replace(term, beta=float(b[1 + i])) for i, term in enumerate(m.terms))
-        season = float(b[1 + len(m.terms)]) if m.season_amplitude else 0.0
-        new = replace(m, intercept=float(b[0]), terms=terms, season_amplitude=season)
+        i = 1 + len(m.terms)
+        season = float(b[i]) if m.season_amplitude else 0.0
+        i += bool(m.season_amplitude)
+        trend = float(b[i]) if m.trend else 0.0
+        i += bool(m.trend)
+        fourier = tuple((float(b[i + 2 * k]), float(b[i + 2 * k + 1])) for k in range(len(m.fourier)))
+        new = replace(m, intercept=float(b[0]), terms=terms, season_amplitude=season, trend=trend, fourier=fourier)
         x, _ = _design(world, m)
         noise[node] = world.factual[node].to_numpy() - x @ b
         mechs.append(new)
@@ -66,7 +89,7 @@ def oracle_roas(world: World, known: Collection[str] = ()) -> dict[str, dict[str
         x, _ = _design(world, m)
         y = world.factual[node].to_numpy()
         if node in known:
-            true = [m.intercept, *(t.beta for t in m.terms), *([m.season_amplitude] if m.season_amplitude else [])]
+            true = _true_coefficients(m)
             coefs[node], covs[node] = np.asarray(true, dtype=float), np.zeros((x.shape[1], x.shape[1]))
             continue
         b, *_ = np.linalg.lstsq(x, y, rcond=None)

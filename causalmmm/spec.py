@@ -66,6 +66,17 @@ class EdgeSpec:
     priors: Mapping[str, Prior] = field(default_factory=dict)
     modulator: str | None = None  # another parent whose level (over its mean) scales this term
     role: str = "cause"  # cause | adjustment (blocks a backdoor path; takes no part in the node's causal effect)
+    #: The target node of the edge from the same source whose parameters this edge reuses (one carry-over per channel), or None.
+    shared_from: str | None = None
+    shared_params: tuple[str, ...] = ()  # which of this edge's parameters are the ``shared_from`` edge's
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "shared_params", tuple(self.shared_params))  # a JSON list read back
+
+    @property
+    def owned_params(self) -> tuple[str, ...]:
+        """The edge's parameters that it samples itself (not reused from ``shared_from``)."""
+        return tuple(k for k in self.param_names if k not in self.shared_params)
 
     @property
     def is_adjustment(self) -> bool:
@@ -144,6 +155,15 @@ class ModelSpec:
     freq: str
     n_periods: int
     latents: tuple[str, ...] = ()  # latent nodes modelled as shared factors (latent="factor")
+
+    def parameter_ties(self) -> list[tuple[str, ...]]:
+        """Groups of nodes whose equations share parameters (one carry-over per channel): one fit block each."""
+        groups: dict[tuple[str, str], list[str]] = {}
+        for n in self.nodes:
+            for e in n.edges:
+                if e.shared_from is not None:
+                    groups.setdefault((e.source, e.shared_from), [e.shared_from]).append(n.name)
+        return [tuple(dict.fromkeys(g)) for g in groups.values()]
 
     def latent_children(self, latent: str) -> tuple[str, ...]:
         """Modelled nodes with an edge from ``latent`` (a factor ties them into one fit block)."""
@@ -251,7 +271,9 @@ class ModelSpec:
             for e in n.edges:
                 pri = sampled_edge_priors(e)
                 size = f"[{e.n_lags}]" if e.n_lags > 1 else ""  # a distributed-lag adjustment: one coefficient per lag
-                lines.append(f"    [{e.source}] " + ", ".join(f"{name}{size if name == 'beta' else ''}~{_prior_short(p)}" for name, p in pri.items()))
+                own = ", ".join(f"{name}{size if name == 'beta' else ''}~{_prior_short(p)}" for name, p in pri.items() if name not in e.shared_params)
+                shared = f"; {', '.join(e.shared_params)} shared with {e.source} -> {e.shared_from}" if e.shared_from else ""
+                lines.append(f"    [{e.source}] {own}{shared}")
             pri = sampled_node_priors(n)
             lines.append("    " + ", ".join(f"{k}~{_prior_short(v)}" for k, v in pri.items()))
             if n.adjustment:
@@ -402,6 +424,55 @@ def _trend_name(value: bool | str) -> str:
     return value
 
 
+CARRYOVER_MODES = ("per_edge", "channel")
+#: Parameter groups a channel's edges share under ``carryover="channel"`` (see :func:`share_carryover`).
+SHARED_GROUPS = ("adstock",)
+
+
+def share_carryover(nodes: list[NodeSpec], groups: tuple[str, ...] = SHARED_GROUPS) -> list[NodeSpec]:
+    """One carry-over per channel: every causal edge from the same source with the same adstock family and
+    ``l_max`` reuses the adstock parameters of the first such edge (topological order).
+
+    Carry-over is the audience's memory of the ad, so it is a property of the channel, not of the
+    node that responds (search visits and direct visits remember the same campaign); a flat MMM
+    has one adstock per channel for the same reason. ``groups`` may add ``"saturation"`` (same family
+    required). A prior override on a shared parameter must be set on the owning edge.
+    """
+    owners: dict[tuple[Any, ...], EdgeSpec] = {}
+    out = []
+    for n in nodes:
+        edges = []
+        for e in n.edges:
+            if e.is_adjustment or e.adstock == "none":
+                edges.append(e)
+                continue
+            shared: list[str] = []
+            owner = None
+            for group in groups:
+                family_name = e.adstock if group == "adstock" else e.saturation
+                if family_name == "none":
+                    continue
+                key = (e.source, group, family_name, e.l_max if group == "adstock" else None)
+                first = owners.setdefault(key, e)
+                if first is e or (owner is not None and first.target != owner.target):
+                    continue
+                owner = first
+                names = ADSTOCK_PARAMS[e.adstock] if group == "adstock" else SATURATION_PARAMS[e.saturation]
+                for k in names:
+                    if k in e.priors and (k not in first.priors or e.priors[k].to_dict() != first.priors[k].to_dict()):
+                        raise SpecError(
+                            f"edge {e.source}->{e.target} shares {k!r} with {first.source}->{first.target}, but sets its own prior",
+                            hint=f"set the prior on {first.source}->{first.target}, or learn one carry-over per edge (carryover=per_edge)",
+                        )
+                shared += list(names)
+            if owner is not None:  # the owner's prior overrides, so that whichever edge is built first samples the same prior
+                inherited = {k: owner.priors[k] for k in shared if k in owner.priors}
+                e = replace(e, shared_from=owner.target, shared_params=tuple(shared), priors={**e.priors, **inherited})
+            edges.append(e)
+        out.append(replace(n, edges=tuple(edges)))
+    return out
+
+
 LATENT_MODES = ("auto", "baseline", "factor")
 #: ``latent="auto"`` models a latent root as a shared factor when it has at least this many observed children.
 MIN_FACTOR_CHILDREN = 3
@@ -416,6 +487,7 @@ def build_spec(
     seasonality: int | None = None,
     priors: Mapping[str, Mapping[str, Prior]] | None = None,
     latent: str = "auto",
+    carryover: str = "per_edge",
 ) -> ModelSpec:
     """Derive the ModelSpec from a validated graph and a validated Dataset.
 
@@ -436,9 +508,15 @@ def build_spec(
     Loadings keep the edges' declared signs; with every loading free the
     factor's sign is arbitrary and is aligned after sampling
     (:func:`causalmmm.model.fit.align_factor_signs`).
+
+    ``carryover``: ``"per_edge"`` (default) learns one carry-over shape per edge; ``"channel"``
+    gives a spend node one carry-over shared by all its edges with the same adstock family and
+    ``l_max`` (:func:`share_carryover`). A spend node's ``carryover`` attribute in the graph overrides it.
     """
     if latent not in LATENT_MODES:
         raise SpecError(f"unknown latent handling {latent!r}", hint=f"use {', '.join(LATENT_MODES)}")
+    if carryover not in CARRYOVER_MODES:
+        raise SpecError(f"unknown carryover {carryover!r}", hint=f"use {', '.join(CARRYOVER_MODES)}")
     if likelihood not in LIKELIHOODS:
         raise SpecError(f"unknown likelihood {likelihood!r}", hint=f"allowed: {', '.join(LIKELIHOODS)}")
     priors = dict(priors or {})
@@ -507,6 +585,9 @@ def build_spec(
             level_mu = float(np.mean(frame[name].to_numpy(dtype=float))) / series_scale(frame[name].to_numpy(dtype=float))
             node = replace(node, priors={**node_over, "intercept": Prior("Normal", mu=round(level_mu, 6), sigma=1.0)})
         nodes.append(node)
+    per_edge = {v for v in graph.nodes if (graph.declared_node_attrs(v).get("carryover") or carryover) != "channel"}
+    shared = share_carryover([replace(n, edges=tuple(e for e in n.edges if e.source not in per_edge)) for n in nodes])
+    nodes = [replace(n, edges=tuple(sh.edge(e.source) if e.source not in per_edge else e for e in n.edges)) for n, sh in zip(nodes, shared)]
     if not any(n.name == graph.outcome for n in nodes):
         raise SpecError(f"the outcome {graph.outcome!r} has no observed parent", hint="connect observed nodes to the outcome")
     scales = {n: series_scale(frame[n].to_numpy(dtype=float)) for n in graph.observed_nodes}

@@ -20,9 +20,11 @@ SIGNS: tuple[str, ...] = ("positive", "negative", "free")
 TRENDS: tuple[str, ...] = ("none", "linear", "piecewise")
 #: Residual processes of a node's equation: independent, or AR(1) (a persistent disturbance, e.g. a latent parent).
 NOISES: tuple[str, ...] = ("iid", "ar1")
+#: Carry-over of a spend node's edges: one shape shared by the channel's edges (same family and l_max), or one per edge.
+CARRYOVERS: tuple[str, ...] = ("per_edge", "channel")
 EDGE_ATTRS: tuple[str, ...] = ("adstock", "saturation", "l_max", "lag", "sign", "modulator")
 #: Node attributes that shape the node's own equation (baseline terms), beside role and observed.
-MECHANISM_ATTRS: tuple[str, ...] = ("trend", "changepoints", "seasonality", "season_period", "noise")
+MECHANISM_ATTRS: tuple[str, ...] = ("trend", "changepoints", "seasonality", "season_period", "noise", "carryover")
 NODE_ATTRS: tuple[str, ...] = ("role", "observed") + MECHANISM_ATTRS
 #: Layer order used for drawing and discovery tiers.
 ROLE_TIER: dict[str, int] = {"confounder": 0, "control": 0, "spend": 1, "mediator": 2, "outcome": 3}
@@ -44,6 +46,7 @@ class NodeInfo:
     seasonality: int = 0
     season_period: float | None = None  # None: from the data frequency
     noise: str | None = None  # None: by default (AR(1) on nodes with a latent parent, else iid)
+    carryover: str = "per_edge"  # on a source of adstock edges: per_edge | channel (one carry-over shared by its edges)
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ def check_mechanism_attrs(attrs: dict[str, Any], where: str) -> dict[str, Any]:
             raise GraphError("changepoints needs trend=piecewise", where=where, hint="add trend=piecewise or remove changepoints")
     if out["noise"] is not None:
         out["noise"] = _check_choice(out["noise"], NOISES, "noise", where)
+    if out["carryover"] is not None:
+        out["carryover"] = _check_choice(out["carryover"], CARRYOVERS, "carryover", where)
     if out["seasonality"] is not None:
         out["seasonality"] = _check_int(out["seasonality"], "seasonality", where, 0)
     if out["season_period"] is not None:
@@ -166,18 +171,28 @@ class CausalGraph:
         seasonality: int | None = None,
         season_period: float | None = None,
         noise: str | None = None,
+        carryover: str | None = None,
     ) -> CausalGraph:
         """Add (or redefine) a node. Returns ``self`` for chaining.
 
         ``trend`` (none | linear | piecewise, with ``changepoints`` knots), ``seasonality`` (a Fourier
         order) and ``season_period`` (periods per cycle; default from the data frequency) add baseline
         terms to the node's own equation; ``noise`` (iid | ar1) its residual process.
+        ``carryover`` (per_edge | channel) on a spend node: one adstock shape per edge (default) or
+        one shared by its edges (see :func:`causalmmm.spec.share_carryover`).
         """
         where = f"node {name!r}"
         if not isinstance(name, str) or not name.strip():
             raise GraphError("node names must be non-empty strings", where=repr(name))
         _check_choice(role, ROLES, "role", where)
-        declared = {"trend": trend, "changepoints": changepoints, "seasonality": seasonality, "season_period": season_period, "noise": noise}
+        declared = {
+            "trend": trend,
+            "changepoints": changepoints,
+            "seasonality": seasonality,
+            "season_period": season_period,
+            "noise": noise,
+            "carryover": carryover,
+        }
         mech = check_mechanism_attrs(declared, where)
         self._g.add_node(name, role=role, observed=parse_bool(observed, "observed", where), **mech)
         return self
@@ -257,6 +272,7 @@ class CausalGraph:
             seasonality=d.get("seasonality") or 0,
             season_period=d.get("season_period"),
             noise=d.get("noise"),
+            carryover=d.get("carryover") or "per_edge",
         )
 
     def declared_node_attrs(self, name: str) -> dict[str, Any]:

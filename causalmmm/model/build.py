@@ -52,7 +52,9 @@ def add_latent_factor(name: str, n_periods: int) -> pt.TensorVariable:
     return pm.Deterministic(param_name(name, "z"), centred / pt.sqrt(pt.mean(centred**2)))
 
 
-def add_node_variables(node: NodeSpec, series: dict[str, np.ndarray] | None = None, latents: tuple[str, ...] = ()) -> dict[str, pt.TensorVariable]:
+def add_node_variables(
+    node: NodeSpec, series: dict[str, np.ndarray] | None = None, latents: tuple[str, ...] = (), existing: dict[str, pt.TensorVariable] | None = None
+) -> dict[str, pt.TensorVariable]:
     """Create the node's random variables in the current model; return them by flat name.
 
     Parameterisation (centred). Sampled are the node's *level* — its mean at
@@ -63,7 +65,12 @@ def add_node_variables(node: NodeSpec, series: dict[str, np.ndarray] | None = No
     intercept/coefficient and coefficient/half-saturation ridges that made NUTS
     diverge when spend never goes near zero. The ``intercept`` prior applies to
     the level and the ``beta`` prior of a saturating edge to ``beta_ref``.
+
+    Shared parameters (``EdgeSpec.shared_params``, one carry-over per channel) are one random
+    variable, named after the owning edge (``shared_from``) and looked up in ``existing`` (the
+    variables of the nodes already built); this edge stores a Deterministic copy under its own name.
     """
+    existing = {} if existing is None else existing
     flat: dict[str, pt.TensorVariable] = {}
     priors_node = node_default_priors(node)
     for key, prior in priors_node.items():
@@ -80,6 +87,15 @@ def add_node_variables(node: NodeSpec, series: dict[str, np.ndarray] | None = No
             if key == "beta" and saturating:
                 continue
             name = param_name(node.name, key, e.source)
+            if key in e.shared_params and e.shared_from is not None:
+                owner = param_name(e.shared_from, key, e.source)
+                if owner not in existing and owner not in flat:  # the owning node is built later (or not in this model)
+                    flat[owner] = priors[key].create_variable(owner)
+                flat[name] = pm.Deterministic(name, existing.get(owner, flat.get(owner)))
+                continue
+            if name in existing:  # an edge sharing this parameter was built first and created it
+                flat[name] = existing[name]
+                continue
             flat[name] = _vector_variable(priors[key], name, e.n_lags) if e.n_lags > 1 else priors[key].create_variable(name)
         bname = param_name(node.name, "beta", e.source)
         if saturating:
@@ -149,7 +165,7 @@ def build_model(spec: ModelSpec, data: Dataset, nodes: Sequence[str] | None = No
                 series[latent] = add_latent_factor(latent, spec.n_periods)
         for name in names:
             node = spec.node(name)
-            node_flat = add_node_variables(node, series, spec.latents)
+            node_flat = add_node_variables(node, series, spec.latents, flat)
             add_node_likelihood(node, node_flat, series, features)
             flat.update(node_flat)
         if experiments:

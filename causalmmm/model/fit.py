@@ -310,7 +310,7 @@ def fit_model(
     cfg = config or SamplerConfig()
     calibrating = [e for e in experiments if e.use == "calibrate"]
     latent_ties = [spec.latent_children(name) for name in spec.latents]
-    blocks = fit_blocks(spec, calibration_ties(spec, calibrating) + latent_ties)
+    blocks = fit_blocks(spec, calibration_ties(spec, calibrating) + latent_ties + spec.parameter_ties())  # shared carry-over ties nodes too
     exp_block = {e.name: next(i for i, b in enumerate(blocks) if set(involved_nodes(spec, e)) <= set(b)) for e in calibrating}
     joint = strategy == "joint"
     groups = [list(range(len(blocks)))] if joint else [[i] for i in range(len(blocks))]

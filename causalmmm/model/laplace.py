@@ -17,7 +17,7 @@ default rewrites (canonicalize, specialize, fusion) cost seconds to save microse
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, cast
 
 import arviz as az
 import numpy as np
@@ -29,6 +29,7 @@ from pymc.logprob.utils import local_check_parameter_to_ninf_switch
 from pymc.pytensorf import join_nonshared_inputs
 from pytensor.compile.mode import Mode
 from pytensor.graph.rewriting.basic import MergeOptimizer, SequentialGraphRewriter, in2out
+from pytensor.tensor.variable import TensorVariable
 from scipy import optimize
 
 #: Relative step of the central differences (about the cube root of machine epsilon).
@@ -43,7 +44,12 @@ GRAD_TOL = 1e-6
 #: subgraphs are merged. On the bundled example (CPU seconds, bench/bench_speed.py's fast fit) compiling
 #: logp + gradient took 24.6 s with ``optimizer="fast_compile"`` (canonicalize and specialize) and
 #: 14.7 s with these two; an evaluation costs about 2 ms either way.
-COMPILE_MODE = Mode(linker="cvm", optimizer=SequentialGraphRewriter(in2out(local_check_parameter_to_ninf_switch), MergeOptimizer()))
+COMPILE_MODE = Mode(
+    linker="cvm",
+    optimizer=SequentialGraphRewriter(  # type: ignore[arg-type]  # a rewriter is accepted
+        in2out(local_check_parameter_to_ninf_switch), MergeOptimizer()
+    ),
+)
 
 
 def _hessian(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
@@ -100,7 +106,8 @@ def neg_logp_and_grad(model: pm.Model, point: dict[str, np.ndarray]) -> Callable
     value_vars = model.continuous_value_vars
     terms = [pt.sum(t) for t in model.logp(sum=False)]  # every prior, likelihood and potential, with Jacobians
     total = pt.sum(pt.stack(terms))
-    grad = pt.concatenate([g.ravel() for g in pytensor.grad(total, value_vars)])
+    grads = cast(list[TensorVariable], pytensor.grad(total, value_vars))
+    grad = pt.concatenate([g.ravel() for g in grads])
     outs, x = join_nonshared_inputs(point, [total, grad], value_vars)
     fn = pytensor.function([x], outs, mode=COMPILE_MODE)
 
