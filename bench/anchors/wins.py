@@ -32,8 +32,7 @@ MECHANISMS: dict[str, str] = {
         "with the confounder observed every total ROAS is identified"
     ),
     "Meridian": (
-        "a national Hill-saturation model whose ROI priors carry the estimate where one geo's weekly data are weak "
-        "(wide intervals, pulled toward the prior)"
+        "a national Hill-saturation model whose ROI priors carry the estimate where one geo's weekly data are weak (wide intervals, pulled toward the prior)"
     ),
     "pathmc": (
         "the same DAG with pathmc's default priors, logistic saturation on max-scaled spend, geometric adstock of 12 "
