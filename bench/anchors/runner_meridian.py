@@ -22,7 +22,6 @@ import time
 
 PROCESS_START = time.perf_counter()
 
-import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -34,6 +33,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runner_io import runner_main  # noqa: E402
 
 VERSIONED = ("google-meridian", "tensorflow", "tfp-nightly", "jax", "numpy", "pandas", "arviz")
 
@@ -98,15 +100,5 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: runner_meridian.py JOB.json RESULT.json", file=sys.stderr)
-        return 2
-    result = run(json.loads(open(argv[0]).read()))
-    with open(argv[1], "w") as fh:
-        json.dump(result, fh)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(runner_main(run, sys.argv[1:], __file__))

@@ -28,12 +28,7 @@ import time
 
 PROCESS_START = time.perf_counter()
 
-import contextlib  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
 import sys  # noqa: E402
-import warnings  # noqa: E402
 from importlib.metadata import version  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -42,18 +37,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from runner_pymc_marketing import diagnostics, load_job, sampling_seconds  # noqa: E402
+from runner_io import quiet, runner_main  # noqa: E402
+from runner_pymc_marketing import diagnostics, sampling_seconds  # noqa: E402
 
 VERSIONED = ("pathmc", "pymc", "pytensor", "arviz", "nutpie", "numpy", "pandas")
-
-
-@contextlib.contextmanager
-def quiet():
-    for name in ("pymc", "pathmc", "pytensor", "nutpie", "arviz"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        yield
 
 
 def term(node: str, parent: dict[str, Any]) -> str:
@@ -86,7 +73,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     df = df[used].astype(float)
     spec, lagged = dsl(parents)
     s = job.get("sampler", {})
-    with quiet():
+    with quiet("pymc", "pathmc", "pytensor", "nutpie", "arviz"):
         import pathmc
 
         t0 = time.perf_counter()
@@ -140,15 +127,5 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: runner_pathmc.py JOB.json RESULT.json", file=sys.stderr)
-        return 2
-    result = run(load_job(argv[0]))
-    with open(argv[1], "w") as fh:
-        json.dump(result, fh)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(runner_main(run, sys.argv[1:], __file__))

@@ -23,36 +23,18 @@ import time
 
 PROCESS_START = time.perf_counter()
 
-import contextlib  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
-import warnings  # noqa: E402
 from importlib.metadata import version  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from runner_io import quiet, runner_main  # noqa: E402
+
 VERSIONED = ("pymc-marketing", "pymc", "pytensor", "arviz", "nutpie", "numpy", "pandas", "xarray")
-
-
-@contextlib.contextmanager
-def quiet():
-    for name in ("pymc", "pymc_marketing", "pytensor", "nutpie", "arviz"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        yield
-
-
-def load_job(path: str) -> dict[str, Any]:
-    job = json.loads(open(path).read())
-    for key in ("csv", "date_column", "target", "channels"):
-        if key not in job:
-            raise SystemExit(f"job {path}: missing key {key!r}")
-    return job
 
 
 def design(job: dict[str, Any]) -> tuple[pd.DataFrame, pd.Series, dict[str, float]]:
@@ -106,7 +88,7 @@ def diagnostics(idata: Any, free: list[str]) -> dict[str, float]:
 
 
 def run(job: dict[str, Any]) -> dict[str, Any]:
-    with quiet():
+    with quiet("pymc", "pymc_marketing", "pytensor", "nutpie", "arviz"):
         import pymc_marketing.mmm as pmm
 
         X, y, spend = design(job)
@@ -188,15 +170,5 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: runner_pymc_marketing.py JOB.json RESULT.json", file=sys.stderr)
-        return 2
-    result = run(load_job(argv[0]))
-    with open(argv[1], "w") as fh:
-        json.dump(result, fh)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(runner_main(run, sys.argv[1:], __file__))
