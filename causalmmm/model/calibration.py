@@ -10,17 +10,15 @@ estimate and its standard error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Mapping, Protocol, Sequence
 
 import networkx as nx
 import numpy as np
 
 from causalmmm.errors import ExperimentError
-from causalmmm.model.equations import TimeFeatures, experiment_implied, experiment_term, params_from_flat
+from causalmmm.model.equations import experiment_implied, experiment_term, params_from_flat
 from causalmmm.model.propagate import Intervention, counterfactual_values
 from causalmmm.spec import ModelSpec
-from causalmmm.transforms.time import fourier as fourier_terms
 
 
 class Experiment(Protocol):
@@ -104,53 +102,11 @@ def calibration_ties(spec: ModelSpec, experiments: Sequence[Experiment]) -> list
     return [involved_nodes(spec, e) for e in experiments if e.use == "calibrate"]
 
 
-@dataclass(frozen=True)
-class WindowFeatures(TimeFeatures):
-    """The time features of periods ``start .. start + len(t) - 1`` of the data (Fourier terms in phase)."""
-
-    start: int = 0
-
-    def fourier(self, order: int, period: float | None = None) -> np.ndarray:
-        full = fourier_terms(self.start + len(self.t), period or self.periods_per_year, order)
-        return full[self.start :]
-
-
-def memory_span(spec: ModelSpec, nodes: Sequence[str]) -> int:
-    """Periods before ``t`` that a node's mean at ``t`` reads from its parents (lag plus adstock or
-    distributed-lag length), the largest over ``nodes``' edges."""
-    span = 0
-    for name in nodes:
-        for e in spec.node(name).edges:
-            length = e.l_max if e.is_media else e.n_lags
-            span = max(span, e.lag + max(length, 1) - 1)
-    return span
-
-
-def contrast_periods(spec: ModelSpec, e: Experiment, mask: np.ndarray) -> slice:
-    """The periods the contrast needs: its window plus the memory span before it.
-
-    Before the window both arms are the factual series, and after it nothing is summed, so the
-    contrast over this slice equals the one over all periods. Interventions that read the whole series
-    (``on``: its typical level; a given series) keep every period.
-    """
-    iv = intervention_of(e)
-    idx = np.flatnonzero(mask)
-    if iv.kind in ("on", "series") or idx.size == 0:
-        return slice(0, mask.size)
-    return slice(max(0, int(idx[0]) - memory_span(spec, involved_nodes(spec, e))), int(idx[-1]) + 1)
-
-
 def contrast(spec: ModelSpec, params: Mapping[str, Mapping[str, Any]], fact: Mapping[str, Any], e: Experiment, mask: np.ndarray, features: Any, xp: Any) -> Any:
     """Model-implied estimand of ``e``: Σ over window and measured nodes of (intervened − factual), in data units.
 
-    ``per_period`` divides by the number of data periods in the window. Computed over
-    :func:`contrast_periods` only (a smaller graph to compile, less work per draw).
+    ``per_period`` divides by the number of data periods in the window.
     """
-    sl = contrast_periods(spec, e, mask)
-    if sl != slice(0, mask.size):
-        fact = {k: v[..., sl] for k, v in fact.items()}
-        features = WindowFeatures(features.t[sl], features.periods_per_year, sl.start)
-        mask = mask[sl]
     changed = counterfactual_values(spec, params, fact, [intervention_of(e)], mask, features, xp, only=involved_nodes(spec, e))
     w = mask.astype(float)
     total = 0.0
