@@ -78,8 +78,13 @@ class AnalysisResult:
         }
 
 
+def data_path(e: Experiment, base: Path) -> Path:
+    """The experiment's raw data file (``data:`` is relative to the experiments file's folder ``base``)."""
+    return (base / e.data) if e.data and not Path(e.data).is_absolute() else Path(str(e.data))
+
+
 def _read_csv(e: Experiment, base: Path, required: Sequence[str]) -> pd.DataFrame:
-    path = (base / e.data) if e.data and not Path(e.data).is_absolute() else Path(str(e.data))
+    path = data_path(e, base)
     if not path.exists():
         raise ExperimentError(f"raw data file not found: {path}", where=e.where, hint="fix the data: path (relative to the experiments file)")
     try:

@@ -47,9 +47,10 @@ def _package_version(name: str) -> str:
 
 def analysis_key(e: Experiment, base: Path, seed: int) -> str | None:
     """The cache key of analysing ``e`` (None when its data file cannot be read: the analysis reports that)."""
-    path = (base / e.data) if e.data and not Path(e.data).is_absolute() else Path(str(e.data))
+    from causalmmm.experiments.analyze import data_path
+
     try:
-        data_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+        data_hash = hashlib.sha256(data_path(e, base).read_bytes()).hexdigest()
     except OSError:
         return None
     parts = [ANALYSIS_VERSION, repr(replace(e, estimate=None, se=None)), data_hash, seed, _package_version("causalmmm"), _package_version("causalpy")]
