@@ -256,12 +256,18 @@ def planned_experiment(plan: Mapping[str, Any], outcome: str) -> Point | None:
     cur, exp = top["current_sd"], top["expected_sd"]
     ch = max(cur, key=lambda c: (1 - exp[c] / cur[c]) if cur[c] > 0 else 0.0)
     cost = top["cost"]
+    # EVSI is exactly 0 when no possible result would change the recommended budget: say that, not "0 sales".
+    value = (
+        f"the value of its information for the budget is {num(top['evsi'])} {outcome}"
+        if top["evsi"] > 0
+        else "no result it could give would change the recommended budget, so its value is the sharper ROAS, not a better allocation"
+    )
     return Point(
         "Next experiment",
         f"Run {top['name']}: a {top['design'].replace('_', '-')} of {top['treatment']} ({top['intervention']}) from {top['start']} to {top['end']}, "
         f"measured on {' + '.join(top['measured'])}. The planner expects it to bring the sd of {ch}'s ROAS from {num(cur[ch])} to {num(exp[ch])}, "
         f"at a spend change of {signed(cost['spend_change'])} and an expected {outcome} change of {signed(cost['outcome_change'])} "
-        f"(net cost {signed(cost['net'])}); the value of its information for the budget is {num(top['evsi'])} {outcome} "
+        f"(net cost {signed(cost['net'])}); {value} "
         f"(best of {plan['n_scored']} candidates; `causalmmm plan` ranks them).",
     )
 
