@@ -9,7 +9,7 @@ import pytest
 from causalmmm.errors import ExperimentError
 from causalmmm.experiments.calibrate import calibration_ties, involved_nodes
 from causalmmm.experiments.schema import check_against, experiments_from_yaml, experiments_to_yaml
-from causalmmm.model.build import build_model
+from causalmmm.model.build import build_model, variables_by_edge
 from causalmmm.model.fit import fit_blocks
 from causalmmm.query.do import PosteriorSCM, parse_do
 from causalmmm.spec import build_spec
@@ -110,13 +110,14 @@ def test_calibration_contrast_equals_query_engine(example_graph, random_data):
     sb, _ = experiments_from_yaml(GOOD, "e.yaml")
     model = build_model(spec, random_data, None, [sb])
     rng = np.random.default_rng(4)
-    point = {v.name: rng.uniform(0.3, 0.8) for v in model.free_RVs}
+    point = {v.name: rng.uniform(0.3, 0.8, size=v.type.shape) for v in model.free_RVs}
     implied = model["experiment|ppc_switchback|implied"]
     f = pytensor.function(list(model.free_RVs), implied, on_unused_input="ignore")
     symbolic = float(f(*[point[v.name] for v in model.free_RVs]))
     # the same draw, through the query engine (deterministic beta/intercept evaluated at the point)
-    names = [n for n in model.named_vars if "|" in n and not n.endswith("obs") and not n.startswith("experiment")]
-    values = pytensor.function(list(model.free_RVs), [model[n] for n in names], on_unused_input="ignore")(*[point[v.name] for v in model.free_RVs])
+    by_edge = {n: v for n, v in variables_by_edge(model, spec).items() if "|" in n and not n.endswith("obs") and not n.startswith("experiment")}
+    names = list(by_edge)
+    values = pytensor.function(list(model.free_RVs), list(by_edge.values()), on_unused_input="ignore")(*[point[v.name] for v in model.free_RVs])
     draws = {k: np.array([v, v]) for k, v in zip(names, values)}
     scm = PosteriorSCM(spec, random_data, draws)
     mask = random_data.window_mask(sb.start, sb.end)

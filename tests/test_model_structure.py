@@ -11,7 +11,7 @@ from equation_check import assert_numpy_equals_pytensor
 from pymc_extras.prior import Prior
 
 from causalmmm.errors import SpecError
-from causalmmm.model.build import build_model
+from causalmmm.model.build import build_model, edge_names
 from causalmmm.model.equations import param_name
 from causalmmm.model.fit import fit_blocks
 from causalmmm.spec import ModelSpec, build_spec
@@ -85,13 +85,15 @@ def test_bad_prior_overrides(example_graph, random_data):
 def test_model_variables_and_sign_constraints(example_graph, random_data):
     spec = build_spec(example_graph, random_data)
     model = build_model(spec, random_data)
-    names = {v.name for v in model.free_RVs}
-    assert param_name("seo_clicks", "beta", "ppc_clicks") in names
-    assert param_name("ppc_clicks", "alpha", "ppc_spend") in names
+    free_rvs = {v.name for v in model.free_RVs}
+    by_edge = {n: v for n, (v, _) in edge_names(model, spec).items() if v in free_rvs}
+    assert param_name("seo_clicks", "beta", "ppc_clicks") in by_edge
+    assert param_name("ppc_clicks", "alpha", "ppc_spend") in by_edge
+    assert by_edge[param_name("ppc_clicks", "alpha", "ppc_spend")] == "ppc_clicks|*media0|alpha"  # media edges: one vector per group
     # sign-constrained magnitudes are positive-support priors; the sign is in the equation
-    rv = model[param_name("seo_clicks", "beta", "ppc_clicks")]
+    rv = model[by_edge[param_name("seo_clicks", "beta", "ppc_clicks")]]
     assert rv.owner.op.name == "halfnormal"
-    free = model[param_name("seo_clicks", "beta", "demand")]
+    free = model[by_edge[param_name("seo_clicks", "beta", "demand")]]
     assert free.owner.op.name == "normal"
     assert {v.name for v in model.observed_RVs} == {param_name(n, "obs") for n in spec.node_names}
     sub = build_model(spec, random_data, ["seo_clicks"])

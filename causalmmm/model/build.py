@@ -11,8 +11,8 @@ from pymc_extras.prior import Prior
 
 from causalmmm.data import Dataset
 from causalmmm.model.calibration import add_calibration_terms
-from causalmmm.model.equations import TimeFeatures, edge_input, node_mean, param_name, params_from_flat
-from causalmmm.spec import ModelSpec, NodeSpec, edge_default_priors, node_default_priors
+from causalmmm.model.equations import MediaGroup, TimeFeatures, edge_input, media_groups, node_mean, param_name, params_from_flat
+from causalmmm.spec import EdgeSpec, ModelSpec, NodeSpec, edge_default_priors, node_default_priors
 from causalmmm.transforms import saturate, shift
 
 
@@ -66,9 +66,8 @@ def add_node_variables(
     diverge when spend never goes near zero. The ``intercept`` prior applies to
     the level and the ``beta`` prior of a saturating edge to ``beta_ref``.
 
-    Shared parameters (``EdgeSpec.shared_params``, one carry-over per channel) are one random
-    variable, named after the owning edge (``shared_from``) and looked up in ``existing`` (the
-    variables of the nodes already built); this edge stores a Deterministic copy under its own name.
+    Media edges are created by group (:class:`~causalmmm.model.equations.MediaGroup`): one vector
+    per parameter, so the compiled model grows with the number of transform families, not channels.
     """
     existing = {} if existing is None else existing
     flat: dict[str, pt.TensorVariable] = {}
@@ -80,35 +79,22 @@ def add_node_variables(
         size = {"season": 2 * node.seasonality, "changepoint": node.changepoints}.get(key)
         flat[name] = _vector_variable(prior, name, size) if size else prior.create_variable(name)
     at_reference = []
+    grouped: set[str] = set()
+    for g in media_groups(node):
+        at_reference.append(_add_group_variables(g, series, flat, existing))
+        grouped.update(g.sources)
     for e in node.edges:
+        if e.source in grouped:
+            continue
         priors = {**edge_default_priors(e), **e.priors}
-        saturating = e.saturation != "none" and series is not None
         for key in e.param_names:
-            if key == "beta" and saturating:
-                continue
-            name = param_name(node.name, key, e.source)
-            if key in e.shared_params and e.shared_from is not None:
-                owner = param_name(e.shared_from, key, e.source)
-                if owner not in existing and owner not in flat:  # the owning node is built later (or not in this model)
-                    flat[owner] = priors[key].create_variable(owner)
-                flat[name] = pm.Deterministic(name, existing.get(owner, flat.get(owner)))
-                continue
-            if name in existing:  # an edge sharing this parameter was built first and created it
-                flat[name] = existing[name]
-                continue
-            flat[name] = _vector_variable(priors[key], name, e.n_lags) if e.n_lags > 1 else priors[key].create_variable(name)
+            flat[param_name(node.name, key, e.source)] = _edge_variable(node.name, e, key, priors[key], flat, existing)
         bname = param_name(node.name, "beta", e.source)
-        if saturating:
-            params = {k: flat[param_name(node.name, k, e.source)] for k in e.param_names if k != "beta"}
-            s1 = saturate(pt.ones((1,)), e.saturation, params, pt)[0]
-            beta_ref = priors["beta"].create_variable(param_name(node.name, "beta_ref", e.source))
-            flat[bname] = pm.Deterministic(bname, beta_ref / s1)
-            at_reference.append(-beta_ref if e.sign == "negative" else beta_ref)
-        elif series is not None and e.source not in latents and e.n_lags > 1:  # Σ_l b_l · mean(x[t - lag - l])
+        if series is not None and e.source not in latents and e.n_lags > 1:  # Σ_l b_l · mean(x[t - lag - l])
             refs = np.array([np.mean(shift(series[e.source], e.lag + k, np, fill="edge")) for k in range(e.n_lags)])
             at_reference.append(pt.dot(flat[bname], refs))
         elif series is not None and e.source not in latents:  # a latent factor has mean ~0: no reference shift
-            x_ref = edge_input(e, {}, series[e.source], np) if not e.is_media else 1.0
+            x_ref = edge_input(e, {}, series[e.source], np)
             mod = series[e.modulator] if e.modulator is not None else 1.0
             ref = float(np.mean(np.asarray(x_ref) * mod))
             at_reference.append((-1.0 if e.sign == "negative" else 1.0) * flat[bname] * ref)
@@ -118,14 +104,90 @@ def add_node_variables(
             prior = Prior("Normal", mu=float(np.mean(series[node.name])), sigma=1.0)
         level = prior.create_variable(param_name(node.name, "level"))
         name = param_name(node.name, "intercept")
-        flat[name] = pm.Deterministic(name, level - sum(at_reference) if at_reference else level * 1.0)
+        terms: list[Any] = [r for r in at_reference if r is not None]
+        flat[name] = pm.Deterministic(name, level - sum(terms) if terms else level * 1.0)
     return flat
 
 
-def _vector_variable(prior, name: str, size: int) -> pt.TensorVariable:
-    """A prior with a shape (Fourier coefficients)."""
+def _vector_variable(prior: Prior, name: str, size: int) -> pt.TensorVariable:
+    """A prior with a shape (Fourier coefficients, changepoints, distributed lags)."""
     dist = getattr(pm, prior.distribution)
     return dist(name, **prior.parameters, shape=(size,))
+
+
+def _edge_variable(node: str, e: EdgeSpec, key: str, prior: Prior, flat: dict, existing: dict) -> pt.TensorVariable:
+    """One edge's parameter ``key``: its own random variable, or the one it shares with another edge.
+
+    Shared parameters (``EdgeSpec.shared_params``, one carry-over per channel) are one random variable,
+    named after the owning edge (``shared_from``) and looked up in ``existing`` (the variables of the
+    nodes already built); this edge stores a Deterministic copy under its own name.
+    """
+    name = param_name(node, key, e.source)
+    if key in e.shared_params and e.shared_from is not None:
+        owner = param_name(e.shared_from, key, e.source)
+        if owner not in existing and owner not in flat:  # the owning node is built later (or not in this model)
+            flat[owner] = prior.create_variable(owner)
+        return pm.Deterministic(name, existing.get(owner, flat.get(owner)))
+    if name in existing:  # an edge sharing this parameter was built first and created it
+        return existing[name]
+    return _vector_variable(prior, name, e.n_lags) if e.n_lags > 1 else prior.create_variable(name)
+
+
+def _vector_prior(priors: Sequence[Prior], name: str) -> pt.TensorVariable | None:
+    """One vector random variable with per-element parameters, when every prior is the same plain
+    distribution with numeric parameters; None otherwise (hierarchical or transformed priors)."""
+    first = priors[0]
+
+    def plain(p: Prior) -> bool:
+        return (
+            p.distribution == first.distribution
+            and set(p.parameters) == set(first.parameters)
+            and all(isinstance(v, (int, float)) for v in p.parameters.values())
+            and getattr(p, "transform", None) is None
+            and not getattr(p, "dims", None)
+        )
+
+    if not all(plain(p) for p in priors):
+        return None
+    params = {k: np.array([float(p.parameters[k]) for p in priors]) for k in first.parameters}
+    return getattr(pm, first.distribution)(name, **params, shape=(len(priors),))
+
+
+def _add_group_variables(g: MediaGroup, series: dict[str, np.ndarray] | None, flat: dict, existing: dict) -> pt.TensorVariable | None:
+    """Create a media group's parameters as vectors ``node|*mediaN|key`` (also indexed per edge in
+    ``flat``, for shared carry-over and the other nodes); return the group's effect at reference inputs.
+
+    A parameter that an edge shares with another edge, or whose priors differ in family, is built per
+    edge and stacked. :func:`causalmmm.model.fit.expand_media_groups` names the draws per edge.
+    """
+    priors = [{**edge_default_priors(e), **e.priors} for e in g.edges]
+    saturating = g.first.saturation != "none" and series is not None
+    for key in g.first.param_names:
+        if key == "beta" and saturating:
+            continue
+        names = [param_name(g.node, key, e.source) for e in g.edges]
+        shared = any(key in e.shared_params for e in g.edges) or any(n in existing for n in names)
+        vec = None if shared else _vector_prior([p[key] for p in priors], g.param(key))
+        if vec is None:
+            vec = pt.stack([_edge_variable(g.node, e, key, p[key], flat, existing) for e, p in zip(g.edges, priors)])
+        flat[g.param(key)] = vec
+        for i, n in enumerate(names):
+            flat.setdefault(n, vec[i])
+    if series is None:
+        return None
+    if saturating:
+        params = {k: flat[g.param(k)] for k in g.first.param_names if k != "beta"}
+        s1 = saturate(pt.ones((1,)), g.first.saturation, params, pt)[..., 0]
+        beta_ref = _vector_prior([p["beta"] for p in priors], g.param("beta_ref"))
+        if beta_ref is None:
+            beta_ref = pt.stack([p["beta"].create_variable(param_name(g.node, "beta_ref", e.source)) for e, p in zip(g.edges, priors)])
+        beta = pm.Deterministic(g.param("beta"), beta_ref / s1)
+        flat[g.param("beta")] = beta
+        for i, e in enumerate(g.edges):
+            flat[param_name(g.node, "beta", e.source)] = beta[i]
+        return pt.sum(beta_ref * g.signs)
+    mod = float(np.mean(series[g.first.modulator])) if g.first.modulator is not None else 1.0  # media inputs at 1
+    return pt.sum(flat[g.param("beta")] * g.signs) * mod
 
 
 def add_node_likelihood(node: NodeSpec, flat: dict, series: dict[str, np.ndarray], features: TimeFeatures) -> pt.TensorVariable:
@@ -171,3 +233,22 @@ def build_model(spec: ModelSpec, data: Dataset, nodes: Sequence[str] | None = No
         if experiments:
             add_calibration_terms(spec, data, experiments, flat, series, features, names)
     return model
+
+
+def edge_names(model: pm.Model, spec: ModelSpec) -> dict[str, tuple[str, int | None]]:
+    """The model's named variables under the names of the fitted posterior: ``name -> (model variable,
+    index)``. A media group's vector ``node|*mediaN|key`` gives one ``node|source|key`` per edge (its
+    index in the vector); every other variable maps to itself (index None). Shared copies keep theirs."""
+    out: dict[str, tuple[str, int | None]] = {n: (n, None) for n in model.named_vars if "*media" not in n}
+    for node in spec.nodes:
+        for g in media_groups(node):
+            for key in (*g.first.param_names, "beta_ref"):
+                if g.param(key) in model.named_vars:
+                    for i, e in enumerate(g.edges):
+                        out.setdefault(param_name(node.name, key, e.source), (g.param(key), i))
+    return out
+
+
+def variables_by_edge(model: pm.Model, spec: ModelSpec) -> dict[str, pt.TensorVariable]:
+    """The model's named variables by posterior name (see :func:`edge_names`), as tensors."""
+    return {n: model[v] if i is None else model[v][i] for n, (v, i) in edge_names(model, spec).items()}

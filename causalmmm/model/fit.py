@@ -24,7 +24,7 @@ from causalmmm.errors import FitError
 from causalmmm.model.build import build_model
 from causalmmm.model.calibration import calibration_ties, involved_nodes
 from causalmmm.model.checks import posterior_warnings
-from causalmmm.model.equations import ParamName, param_name
+from causalmmm.model.equations import ParamName, media_groups, param_name
 from causalmmm.model.laplace import laplace_posterior
 from causalmmm.model_warnings import ModelWarning
 from causalmmm.spec import ModelSpec
@@ -249,6 +249,26 @@ def _split_by_block(
     return out
 
 
+def expand_media_groups(idata: az.InferenceData, spec: ModelSpec) -> az.InferenceData:
+    """Name the draws of each media group's vectors (``node|*mediaN|key``) per edge (``node|source|key``),
+    the names every query, check and saved run use; the vectors are dropped."""
+    post = idata["posterior"]
+    for node in spec.nodes:
+        for g in media_groups(node):
+            for key in (*g.first.param_names, "beta_ref"):
+                vec = g.param(key)
+                if vec not in post:
+                    continue
+                dim = next(d for d in post[vec].dims if d not in ("chain", "draw"))
+                for i, e in enumerate(g.edges):
+                    name = param_name(node.name, key, e.source)
+                    if name not in post:  # a shared parameter already has its own Deterministic
+                        post[name] = post[vec].isel({dim: i}, drop=True)
+                post = post.drop_vars([vec] + ([dim] if dim in post.coords else []))
+    idata["posterior"] = post
+    return idata
+
+
 def align_factor_signs(idata: az.InferenceData, spec: ModelSpec) -> az.InferenceData:
     """Give every chain the same orientation of each latent factor.
 
@@ -340,7 +360,7 @@ def fit_model(
                     f"sampling failed for {', '.join(nodes)} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})",
                     hint="check the data scales and priors; try --sampler pymc",
                 ) from None
-        idata = align_factor_signs(idata, spec)
+        idata = align_factor_signs(expand_media_groups(idata, spec), spec)
         parts = _split_by_block(idata, [blocks[i] for i in members], {k: members.index(v) for k, v in exp_block.items() if v in members}, latent_owner)
         n_div = 0 if cfg.fast else count_divergences(idata)
         scope = "the jointly sampled blocks" if len(members) > 1 else f"block {members[0]} ({', '.join(nodes)})"

@@ -8,7 +8,7 @@ import numpy as np
 
 from causalmmm.transforms.registry import ADSTOCK_PARAMS, NONE, family
 
-__all__ = ["ADSTOCK_PARAMS", "adstock", "adstock_weights", "lag_matrix", "shift"]
+__all__ = ["ADSTOCK_PARAMS", "adstock", "adstock_weights", "data_value", "lag_matrix", "shift"]
 
 
 def adstock_weights(kind: str, params: Mapping[str, Any], l_max: int, xp: Any) -> Any:
@@ -35,7 +35,7 @@ def lag_matrix(x: np.ndarray, l_max: int) -> np.ndarray:
     return np.stack([padded[..., l_max - 1 - lag : l_max - 1 - lag + T] for lag in range(l_max)], axis=-1)
 
 
-def _constant(x: Any) -> np.ndarray | None:
+def data_value(x: Any) -> np.ndarray | None:
     """The value of ``x`` if it is data (a numpy array or a pytensor constant), else None."""
     if isinstance(x, np.ndarray):
         return x
@@ -49,13 +49,17 @@ def adstock(x: Any, kind: str, params: Mapping[str, Any], l_max: int, xp: Any) -
 
     In a pytensor graph over observed (constant) series the lagged copies are
     precomputed, so the graph holds one product ``M @ w`` instead of ``l_max``
-    shifted slices; that keeps compile time flat in ``l_max``.
+    shifted slices; that keeps compile time flat in ``l_max``. ``x`` may be a batch of series
+    ``(K, T)`` with parameters ``(..., K)`` (one media group).
     """
     if kind == NONE:
         return x
     w = adstock_weights(kind, params, l_max, xp)
-    if xp is not np and l_max > 1 and (data := _constant(x)) is not None and data.ndim == 1:
-        return xp.tensordot(w, lag_matrix(np.asarray(data, dtype=float), l_max), axes=[[w.ndim - 1], [1]])
+    if xp is not np and l_max > 1 and (data := data_value(x)) is not None:
+        lagged = lag_matrix(np.asarray(data, dtype=float), l_max)  # (..., T, L)
+        if data.ndim == 1:
+            return xp.tensordot(w, lagged, axes=[[w.ndim - 1], [1]])
+        return xp.sum(xp.expand_dims(w, -2) * lagged, axis=-1)  # a batch of series (K, T) with weights (..., K, L)
     T = x.shape[-1]
     padded = xp.concatenate([x[..., :1] * 0.0] * (l_max - 1) + [x], axis=-1) if l_max > 1 else x
     out = w[..., 0:1] * x
