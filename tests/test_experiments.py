@@ -156,3 +156,21 @@ def test_analysis_error_paths(tmp_path):
     (tmp_path / "geo.csv").write_text("date,geo,sales\n2022-01-03,geo_01,1\n")
     with pytest.raises(ExperimentError, match="treated geo\\(s\\) not in the panel: geo_99"):
         analyze_experiments(geo, tmp_path)
+
+
+def test_calibrated_logp_graph_fuses_without_rewrite_errors(example_graph, random_data, caplog):
+    """PyTensor's elemwise fusion must not fail on a calibrated graph: when it does (pytensor#2145, a
+    KeyError that length-1 media-group vectors triggered), it logs an error, leaves hundreds of
+    operations unfused and numba's cold compile of the search world went from minutes to over 15."""
+    import logging
+
+    from pytensor.compile.mode import Mode, get_mode
+
+    spec = build_spec(example_graph, random_data)
+    text = GOOD.replace("    use: holdout", "    estimate: -500.0\n    se: 50.0\n    unit: per_period\n    use: calibrate")
+    model = build_model(spec, random_data, None, experiments_from_yaml(text, "e.yaml"))
+    logp = model.logp()
+    rewrite_only = Mode(linker="py", optimizer=get_mode("NUMBA").optimizer)  # the rewrites nutpie's numba backend runs
+    with caplog.at_level(logging.ERROR, logger="pytensor"):
+        pytensor.function(model.value_vars, [logp, *pytensor.grad(logp, model.value_vars)], mode=rewrite_only, on_unused_input="ignore")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage()[:200] for r in caplog.records]

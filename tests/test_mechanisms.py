@@ -20,9 +20,10 @@ from causalmmm.spec import ModelSpec, build_spec, sampled_edge_priors, sampled_n
 
 DOT = """digraph m {
   demand [role=confounder]; event [role=control]; ppc [role=spend]; clicks [role=mediator];
+  tv [role=spend]; radio [role=spend];
   sales [role=outcome, trend=piecewise, changepoints=3, seasonality=2, season_period=26, noise=ar1];
   demand -> ppc; demand -> clicks; ppc -> clicks [modulator=demand, l_max=4];
-  clicks -> sales; event -> sales;
+  clicks -> sales; event -> sales; tv -> sales; radio -> sales;
 }"""
 
 
@@ -40,6 +41,8 @@ def data(graph):
     df["demand"] = 100 + 10 * rng.standard_normal(104)
     df["event"] = (rng.random(104) < 0.1).astype(float)
     df["ppc"] = rng.gamma(5.0, 100.0, 104)
+    df["tv"] = rng.gamma(5.0, 100.0, 104)
+    df["radio"] = rng.gamma(5.0, 100.0, 104)
     df["clicks"] = rng.gamma(5.0, 100.0, 104)
     df["sales"] = rng.gamma(5.0, 100.0, 104)
     return load_data(df).validate_against(graph)
@@ -131,7 +134,9 @@ def test_dry_run_prints_exactly_the_priors_the_model_samples(graph, data):
     free = {v.name for v in model.free_RVs}
     by_edge = {n: vi for n, vi in edge_names(model, spec).items() if vi[0] in free}
     assert set(printed) == set(by_edge)
-    assert any(i is not None for _, i in by_edge.values())  # media parameters are sampled as group vectors
+    vectors = {name.split("|")[1] for name, (_, i) in by_edge.items() if i is not None and name.startswith("sales|")}
+    assert vectors == {"tv", "radio"}  # tv and radio share their transforms: one group, sampled as vectors
+    assert all(i is None for name, (_, i) in by_edge.items() if not name.startswith("sales|"))  # ppc alone: scalars
     text = spec.to_text()
     assert "level~Normal(mu=1, sigma=1)" in text  # the data-dependent level prior is shown as resolved
     for name, prior in printed.items():
@@ -177,7 +182,9 @@ def test_sign_binding_fires_when_the_posterior_piles_up_at_zero(graph, data):
     spec = build_spec(graph, data)
     rng = np.random.default_rng(1)
     assert sign_binding_warnings(spec, _draws(spec, rng)) == []
-    piled = np.abs(rng.normal(0.0, 0.05, 400))  # a half-normal pile-up at zero: mean/sd ~1.3
+    from scipy.stats import halfnorm
+
+    piled = 0.05 * halfnorm.ppf((np.arange(400) + 0.5) / 400)  # a half-normal pile-up at zero (its quantiles): mean/sd 1.32
     assert np.mean(piled) / np.std(piled) < SIGN_RATIO
     (w,) = sign_binding_warnings(spec, _draws(spec, rng, **{param_name("clicks", "beta_ref", "ppc"): piled}))
     assert w.code == "sign_binding" and w.where == "ppc -> clicks" and w.severity == "high"

@@ -89,7 +89,7 @@ def test_model_variables_and_sign_constraints(example_graph, random_data):
     by_edge = {n: v for n, (v, _) in edge_names(model, spec).items() if v in free_rvs}
     assert param_name("seo_clicks", "beta", "ppc_clicks") in by_edge
     assert param_name("ppc_clicks", "alpha", "ppc_spend") in by_edge
-    assert by_edge[param_name("ppc_clicks", "alpha", "ppc_spend")] == "ppc_clicks|*media0|alpha"  # media edges: one vector per group
+    assert by_edge[param_name("ppc_clicks", "alpha", "ppc_spend")] == "ppc_clicks|ppc_spend|alpha"  # a media edge alone keeps its scalars
     # sign-constrained magnitudes are positive-support priors; the sign is in the equation
     rv = model[by_edge[param_name("seo_clicks", "beta", "ppc_clicks")]]
     assert rv.owner.op.name == "halfnormal"

@@ -66,8 +66,9 @@ def add_node_variables(
     diverge when spend never goes near zero. The ``intercept`` prior applies to
     the level and the ``beta`` prior of a saturating edge to ``beta_ref``.
 
-    Media edges are created by group (:class:`~causalmmm.model.equations.MediaGroup`): one vector
-    per parameter, so the compiled model grows with the number of transform families, not channels.
+    Media edges that share their transforms are created by group
+    (:class:`~causalmmm.model.equations.MediaGroup`): one vector per parameter, so the compiled model
+    grows with the number of transform families, not channels. Any other edge has scalar variables.
     """
     existing = {} if existing is None else existing
     flat: dict[str, pt.TensorVariable] = {}
@@ -87,14 +88,22 @@ def add_node_variables(
         if e.source in grouped:
             continue
         priors = {**edge_default_priors(e), **e.priors}
+        saturating = e.saturation != "none" and series is not None
         for key in e.param_names:
-            flat[param_name(node.name, key, e.source)] = _edge_variable(node.name, e, key, priors[key], flat, existing)
+            if not (key == "beta" and saturating):
+                flat[param_name(node.name, key, e.source)] = _edge_variable(node.name, e, key, priors[key], flat, existing)
         bname = param_name(node.name, "beta", e.source)
-        if series is not None and e.source not in latents and e.n_lags > 1:  # Σ_l b_l · mean(x[t - lag - l])
+        if saturating:  # sampled: the effect at the reference input (mean spend); beta follows
+            params = {k: flat[param_name(node.name, k, e.source)] for k in e.param_names if k != "beta"}
+            s1 = saturate(pt.ones((1,)), e.saturation, params, pt)[0]
+            beta_ref = priors["beta"].create_variable(param_name(node.name, "beta_ref", e.source))
+            flat[bname] = pm.Deterministic(bname, beta_ref / s1)
+            at_reference.append(-beta_ref if e.sign == "negative" else beta_ref)
+        elif series is not None and e.source not in latents and e.n_lags > 1:  # Σ_l b_l · mean(x[t - lag - l])
             refs = np.array([np.mean(shift(series[e.source], e.lag + k, np, fill="edge")) for k in range(e.n_lags)])
             at_reference.append(pt.dot(flat[bname], refs))
         elif series is not None and e.source not in latents:  # a latent factor has mean ~0: no reference shift
-            x_ref = edge_input(e, {}, series[e.source], np)
+            x_ref = edge_input(e, {}, series[e.source], np) if not e.is_media else 1.0  # media inputs at 1 (mean spend)
             mod = series[e.modulator] if e.modulator is not None else 1.0
             ref = float(np.mean(np.asarray(x_ref) * mod))
             at_reference.append((-1.0 if e.sign == "negative" else 1.0) * flat[bname] * ref)

@@ -165,12 +165,19 @@ class MediaGroup:
 
 
 def media_groups(node: NodeSpec) -> tuple[MediaGroup, ...]:
-    """The node's media edges grouped by (adstock, saturation, l_max, lag, modulator), in edge order."""
+    """The node's media edges grouped by (adstock, saturation, l_max, lag, modulator), in edge order.
+
+    A group of one edge is that edge: it keeps its scalar variables and its own term. Length-1 vectors
+    buy nothing, and their broadcastable shapes made PyTensor 2.38's elemwise fusion fail on calibrated
+    graphs (a KeyError inside ``FusionOptimizer``, pytensor#2145, fixed only in PyTensor 3), leaving
+    hundreds of unfused operations for numba to compile one by one.
+    """
     keyed: dict[tuple, list[EdgeSpec]] = {}
     for e in node.edges:
         if e.is_media and e.n_lags == 1:
             keyed.setdefault((e.adstock, e.saturation, e.l_max, e.lag, e.modulator), []).append(e)
-    return tuple(MediaGroup(node.name, i, tuple(es)) for i, es in enumerate(keyed.values()))
+    shared = [es for es in keyed.values() if len(es) > 1]
+    return tuple(MediaGroup(node.name, i, tuple(es)) for i, es in enumerate(shared))
 
 
 def stack_params(values: list[Any]) -> Any:
