@@ -19,6 +19,7 @@ ORDER = [
     "run_log",
     "speed",
     "compile",
+    "sampler",
     "scaling",
     "accuracy",
     "accuracy_latent_factor",
@@ -131,6 +132,7 @@ def main() -> None:
         q = args.quick
         run("bench_speed.py", *(["--draws", "300"] if q else []))
         run("bench_compile.py", *(["--rounds", "1", "--draws", "300", "--tune", "300"] if q else []))
+        run("bench_sampler.py", *(["--draws", "300", "--tune", "300", "--timeout", "900"] if q else []))
         run(
             "bench_accuracy.py",
             "--presets",

@@ -112,7 +112,7 @@ def fit_run(
     tune: int = 500,
     chains: int = 2,
     seed: int = 0,
-    sampler: str = "nutpie",
+    sampler: str = "auto",
     fast: bool = False,
     date_column: str = "date",
     force: bool = False,

@@ -223,7 +223,13 @@ def graph_workshop(graph_file: Path | None, data_file: Path | None, port: int, n
 @click.option("--tune", default=500, show_default=True, type=click.IntRange(10, 100_000))
 @click.option("--chains", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--sampler", default="nutpie", show_default=True, type=click.Choice(["nutpie", "pymc", "numpyro"]))
+@click.option(
+    "--sampler",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "nutpie", "pymc", "numpyro"]),
+    help="NUTS implementation; auto: nutpie, or PyMC's for a model with calibrating experiments (numba compiles those slowly).",
+)
 @click.option("--fast", is_flag=True, help="Approximate posterior in seconds (for iteration).")
 @click.option("--dry-run", is_flag=True, help="Print each node's equation and exit.")
 @click.option(

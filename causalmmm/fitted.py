@@ -276,7 +276,7 @@ def fit(
     tune: int = 500,
     chains: int = 2,
     seed: int = 0,
-    sampler: str = "nutpie",
+    sampler: str = "auto",
     fast: bool = False,
     latent: str = "auto",
     date_column: str = "date",

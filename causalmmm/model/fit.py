@@ -29,7 +29,25 @@ from causalmmm.model.laplace import laplace_posterior
 from causalmmm.model_warnings import ModelWarning
 from causalmmm.spec import ModelSpec
 
-SAMPLERS = ("nutpie", "pymc", "numpyro")
+SAMPLERS = ("auto", "nutpie", "pymc", "numpyro")
+
+
+def resolve_sampler(requested: str, n_calibrating: int) -> str:
+    """The NUTS implementation for one sampled model: ``auto`` is nutpie, or PyMC's when it is calibrated.
+
+    A calibrating experiment's contrast runs through every mechanism on its paths, and its gradient
+    fuses into one wide scalar kernel (about 500 operations over 100+ inputs on the search world).
+    numba compiles such kernels in time quadratic in their width (pytensor#2354, fixed after
+    PyTensor 2.38, the last release PyMC 5 allows): nutpie compiled the calibrated search world in
+    24 minutes, PyMC's C backend in under 2 (cold cache) and its whole fit took 77 s warm
+    (docs/benchmarks.md, "Sampler choice"). Uncalibrated models compile in seconds with nutpie,
+    which then samples faster.
+    """
+    if requested != "auto":
+        return requested
+    return "pymc" if n_calibrating else "nutpie"
+
+
 #: Bulk ESS below this per chain is a convergence warning (Vehtari et al. 2021: at least 100 per chain, so that
 #: R-hat and the ESS estimates themselves are reliable); 400 for 4 chains, 200 for the default 2.
 MIN_ESS_PER_CHAIN = 100
@@ -78,7 +96,7 @@ def fit_blocks(spec: ModelSpec, ties: Iterable[Iterable[str]] = ()) -> list[tupl
 class SamplerConfig:
     """How to sample: NUTS settings or the fast approximation."""
 
-    sampler: str = "nutpie"
+    sampler: str = "auto"
     draws: int = 500
     tune: int = 500
     chains: int = 2
@@ -126,6 +144,7 @@ class FitResult:
     config: SamplerConfig
     seconds: float
     warnings: list = field(default_factory=list)  # ModelWarning items from the posterior checks
+    samplers: list[str] = field(default_factory=list)  # what sampled each model: nutpie, pymc, numpyro or laplace
 
     def posterior_draws(self) -> dict[str, np.ndarray]:
         """Every parameter flattened over (chain, draw): ``name -> array (draws, ...)``."""
@@ -138,8 +157,8 @@ class FitResult:
         return out
 
 
-def _sample_nuts(model: pm.Model, cfg: SamplerConfig, seed: int) -> az.InferenceData:
-    if cfg.sampler == "nutpie":
+def _sample_nuts(model: pm.Model, cfg: SamplerConfig, seed: int, sampler: str) -> az.InferenceData:
+    if sampler == "nutpie":
         import nutpie
 
         compiled = nutpie.compile_pymc_model(model)
@@ -158,7 +177,7 @@ def _sample_nuts(model: pm.Model, cfg: SamplerConfig, seed: int) -> az.Inference
             low_rank_modified_mass_matrix=cfg.low_rank,
         )
     kwargs: dict[str, Any] = {}
-    if cfg.sampler == "numpyro":
+    if sampler == "numpyro":
         try:
             import numpyro  # noqa: F401
         except ImportError:
@@ -337,12 +356,15 @@ def fit_model(
     start = time.perf_counter()
     idatas: list[az.InferenceData | None] = [None] * len(blocks)
     diags: list[NodeDiagnostics] = []
+    samplers: list[str] = []
     for g, members in enumerate(groups):
         nodes = [n for i in members for n in blocks[i]]
         if progress:
             progress(f"fitting {len(members)} block(s) ({', '.join(nodes)})" if joint else f"fitting block {g + 1}/{len(groups)}: {', '.join(nodes)}")
         exps = [e for e in calibrating if exp_block[e.name] in members]
         model = build_model(spec, data, nodes, exps)
+        used = "laplace" if cfg.fast else resolve_sampler(cfg.sampler, len(exps))
+        samplers.append(used)
         seed = cfg.seed * 1000 + g
         latent_owner = {name: spec.latent_children(name)[0] for name in spec.latents}
         with warnings.catch_warnings():
@@ -352,7 +374,7 @@ def fit_model(
                     member_exps = {k: members.index(v) for k, v in exp_block.items() if v in members}
                     idata = laplace_posterior(model, cfg.draws, seed, _block_owner([blocks[i] for i in members], member_exps, latent_owner))
                 else:
-                    idata = _sample_nuts(model, cfg, seed)
+                    idata = _sample_nuts(model, cfg, seed, used)
             except FitError:
                 raise
             except Exception as exc:  # sampler failures become one line
@@ -367,6 +389,6 @@ def fit_model(
         for j, (i, part) in enumerate(zip(members, parts)):
             idatas[i] = part
             diags.extend(_diagnose(part, blocks[i], i, cfg, n_div, scope if j == 0 else None))
-    result = FitResult(blocks, [d for d in idatas if d is not None], diags, cfg, time.perf_counter() - start)
+    result = FitResult(blocks, [d for d in idatas if d is not None], diags, cfg, time.perf_counter() - start, samplers=samplers)
     result.warnings = posterior_warnings(spec, result.posterior_draws(), diags) + sampler_warnings(cfg)
     return result

@@ -74,10 +74,7 @@ class Run:
         s = self.summary
         secs = self.provenance.get("fit_seconds")
         took = f" in {secs:.1f} s" if isinstance(secs, (int, float)) else ""
-        lines = [
-            f"fitted {len(s['nodes'])} submodels in {len(s['blocks'])} blocks{took} "
-            f"({s['settings']['sampler']}{', fast' if s['settings']['fast'] else ''}) -> {self.path}"
-        ]
+        lines = [f"fitted {len(s['nodes'])} submodels in {len(s['blocks'])} blocks{took} ({sampler_label(s)}) -> {self.path}"]
         for d in s["diagnostics"]:
             rh = "-" if d["r_hat_max"] is None else f"{d['r_hat_max']:.3f}"
             ess = "-" if d["ess_bulk_min"] is None else f"{d['ess_bulk_min']:.0f}"
@@ -114,6 +111,7 @@ def make_summary(graph: CausalGraph, spec: ModelSpec, data: Dataset, fit: FitRes
             "end": str(data.dates[-1].date()),
         },
         "settings": {"sampler": cfg.sampler, "draws": cfg.draws, "tune": cfg.tune, "chains": cfg.chains, "seed": cfg.seed, "fast": cfg.fast},
+        "sampled_with": list(dict.fromkeys(fit.samplers)),  # what ran, per sampled model (auto resolves per model)
         "nodes": [
             {
                 "name": n.name,
@@ -134,6 +132,14 @@ def make_summary(graph: CausalGraph, spec: ModelSpec, data: Dataset, fit: FitRes
         "warnings": to_dicts(fit.warnings),
         **(extra or {}),
     }
+
+
+def sampler_label(summary: dict[str, Any]) -> str:
+    """How a run was sampled, for one line of text: ``nutpie``, ``auto: pymc``, ``auto: nutpie+pymc``, ``..., fast``."""
+    settings = summary["settings"]
+    used = "+".join(summary.get("sampled_with") or [])
+    label = f"{settings['sampler']}: {used}" if used and used != settings["sampler"] else settings["sampler"]
+    return label + (", fast" if settings.get("fast") else "")
 
 
 _VERSIONED = ("causalmmm", "pymc", "pytensor", "nutpie", "arviz", "numpy", "scipy", "pandas", "pymc-extras")

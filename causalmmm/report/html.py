@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from causalmmm import tables
+from causalmmm.model.run import sampler_label
 from causalmmm.report import figures
 from causalmmm.report.collect import ReportData
 from causalmmm.report.distrust import DOUBT_SEVERITIES
@@ -158,7 +159,7 @@ def render_html(d: ReportData) -> str:
     how = (
         f"fast approximation (MAP + Laplace), {settings.get('draws', '?')} draws"
         if settings.get("fast")
-        else f"sampler {settings.get('sampler', '?')}, {settings.get('chains', '?')} chains × {settings.get('draws', '?')} draws"
+        else f"sampler {sampler_label(d.summary) if 'sampler' in settings else '?'}, {settings.get('chains', '?')} chains × {settings.get('draws', '?')} draws"
     )
     sub = f"Run {d.run_path} · {d.n_periods} periods ({d.freq}) {d.start} to {d.end} · {how}, seed {settings.get('seed', '?')}"
     return (
