@@ -9,6 +9,7 @@ one compiled model per *fit group* (to pay compilation once) or separately.
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -183,18 +184,24 @@ def _sample_nuts(model: pm.Model, cfg: SamplerConfig, seed: int, sampler: str) -
         except ImportError:
             raise FitError("the numpyro sampler needs numpyro and jax", hint="pip install numpyro jax, or use --sampler nutpie") from None
         kwargs["nuts_sampler"] = "numpyro"
-    with model:
-        return pm.sample(
-            draws=cfg.draws,
-            tune=cfg.tune,
-            chains=cfg.chains,
-            cores=min(cfg.chains, 2),
-            random_seed=seed,
-            target_accept=cfg.target_accept,
-            progressbar=False,
-            compute_convergence_checks=False,
-            **kwargs,
-        )
+    pymc_log = logging.getLogger("pymc")  # its INFO lines (initialising, chains, timing) are not ours to print
+    level = pymc_log.level
+    pymc_log.setLevel(logging.WARNING)
+    try:
+        with model:
+            return pm.sample(
+                draws=cfg.draws,
+                tune=cfg.tune,
+                chains=cfg.chains,
+                cores=min(cfg.chains, 2),
+                random_seed=seed,
+                target_accept=cfg.target_accept,
+                progressbar=False,
+                compute_convergence_checks=False,
+                **kwargs,
+            )
+    finally:
+        pymc_log.setLevel(level)
 
 
 def sampler_warnings(cfg: SamplerConfig) -> list[ModelWarning]:
