@@ -209,3 +209,16 @@ def test_optimizer_matches_grid_search():
         parse_bounds_args(["a=1-5"])
     with pytest.raises(QueryError, match="cannot add up"):
         optimize_budget(scm, budget, periods=T, bounds={"a": (0, 10), "b": (0, 10)})
+
+
+def test_an_interval_that_prints_as_one_number_is_said_to_be_the_observed_outcome():
+    """The current allocation is the factual world: draws agree to float noise, and [x, x] would look like a bug."""
+    from causalmmm.query.do import Summary
+    from causalmmm.query.optimize import Allocation
+
+    cur = Summary(8_047_585.2, 8_047_585.0000001, 8_047_585.0000004)
+    a = Allocation(100.0, 4, {"tv": 60.0}, Summary(8.4e6, 8.33e6, 8.48e6), {"tv": 50.0}, cur, True, "ok")
+    last = a.to_text().splitlines()[-1]
+    assert last.endswith("vs current allocation 8,047,585 (observed)"), last
+    wide = Allocation(100.0, 4, {"tv": 60.0}, Summary(8.4e6, 8.33e6, 8.48e6), {"tv": 50.0}, Summary(8.0e6, 7.9e6, 8.1e6), True, "ok")
+    assert "(observed)" not in wide.to_text()

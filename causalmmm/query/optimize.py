@@ -53,8 +53,8 @@ class Allocation:
         lines = [f"budget {num(self.budget)} per period over the last {self.periods} periods"]
         for c in self.allocation:
             lines.append(f"  {c:<16} {num(self.current_allocation[c]):>12} -> {num(self.allocation[c]):>12}")
-        e, cur = self.expected_outcome, self.current_outcome
-        current = f"{num(cur.mean)} (observed)" if cur.hdi_low == cur.hdi_high else f"{num(cur.mean)} {interval(cur.hdi_low, cur.hdi_high)}"
+        e, cur = self.expected_outcome, self.current_outcome  # the factual world has no spread; float noise is not one
+        current = f"{num(cur.mean)} (observed)" if num(cur.hdi_low) == num(cur.hdi_high) else f"{num(cur.mean)} {interval(cur.hdi_low, cur.hdi_high)}"
         lines.append(f"expected outcome {num(e.mean)} {interval(e.hdi_low, e.hdi_high)} vs current allocation {current}")
         return "\n".join(lines)
 
