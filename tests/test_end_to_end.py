@@ -48,6 +48,14 @@ def world_and_run(tmp_path_factory):
 
 
 @pytest.mark.slow
+def test_auto_sampled_the_calibrated_model_with_pymc(world_and_run):
+    """The default --sampler auto: a model with calibrating experiments is sampled by PyMC's NUTS, and the run says so."""
+    summary = json.loads((world_and_run / "run" / "summary.json").read_text())
+    assert summary["settings"]["sampler"] == "auto"
+    assert summary["sampled_with"] == ["pymc"]
+
+
+@pytest.mark.slow
 def test_effects_json_and_truth(world_and_run, capsys):
     base = world_and_run
     eff = cli_json(capsys, "effects", base / "run")
