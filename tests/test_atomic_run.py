@@ -278,3 +278,31 @@ def test_interrupted_fit_leaves_no_run(tmp_path, sig, phase, code):
         assert lines[-1] == "error: interrupted; nothing was written", lines
         assert sum(ln.startswith("error:") for ln in lines) == 1
     assert proc.stdout.read() == b""
+
+
+def test_an_interrupt_pymc_turns_into_an_error_is_still_an_interrupt(tmp_path, monkeypatch):
+    """PyMC's sampler, interrupted, raises "Not enough samples to build a trace": the fit must say interrupted."""
+    import causalmmm.fileio as fileio
+    import causalmmm.model.fit as fit_module
+    from causalmmm.fileio import Interrupted
+    from causalmmm.fitted import _as_data, _as_graph
+    from causalmmm.spec import build_spec
+
+    def interrupted_sampler(model, cfg, seed, sampler):
+        fileio._INTERRUPTED.append(signal.SIGINT)  # what the guard's handler records
+        raise ValueError("Not enough samples to build a trace.")
+
+    monkeypatch.setattr(fit_module, "_sample_nuts", interrupted_sampler)
+    gfile, dfile = write_tiny_world(tmp_path / "world")
+    graph = _as_graph(gfile)
+    data = _as_data(dfile, graph, "date")
+    try:
+        with pytest.raises(Interrupted):
+            fit_module.fit_model(build_spec(graph, data), data, fit_module.SamplerConfig(sampler="pymc"))
+    finally:
+        fileio._INTERRUPTED.clear()
+    # without an interrupt the same failure is one FitError whose hint names the other sampler
+    monkeypatch.setattr(fit_module, "_sample_nuts", lambda *a: (_ for _ in ()).throw(ValueError("bad")))
+    with pytest.raises(fit_module.FitError) as err:
+        fit_module.fit_model(build_spec(graph, data), data, fit_module.SamplerConfig(sampler="pymc"))
+    assert "sampling failed" in str(err.value) and "--sampler nutpie" in str(err.value.hint)

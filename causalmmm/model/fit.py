@@ -22,6 +22,7 @@ import xarray as xr
 
 from causalmmm.data import Dataset
 from causalmmm.errors import FitError
+from causalmmm.fileio import raise_if_interrupted
 from causalmmm.model.build import build_model
 from causalmmm.model.calibration import calibration_ties, involved_nodes
 from causalmmm.model.checks import posterior_warnings
@@ -385,9 +386,11 @@ def fit_model(
             except FitError:
                 raise
             except Exception as exc:  # sampler failures become one line
+                raise_if_interrupted()  # PyMC turns an interrupted sampler into "not enough samples"
+                other = "nutpie" if used == "pymc" else "pymc"
                 raise FitError(
                     f"sampling failed for {', '.join(nodes)} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})",
-                    hint="check the data scales and priors; try --sampler pymc",
+                    hint=f"check the data scales and priors; try --sampler {other}",
                 ) from None
         idata = align_factor_signs(expand_media_groups(idata, spec), spec)
         parts = _split_by_block(idata, [blocks[i] for i in members], {k: members.index(v) for k, v in exp_block.items() if v in members}, latent_owner)
