@@ -1,12 +1,14 @@
-"""Where a NUTS fit's time goes, and what numba's optimisation level does to it.
+"""Where a NUTS fit's time goes: compiling against sampling, per sampler and compile cache.
 
-    python bench/bench_compile.py [--rounds 2] [--seeds 2] [--levels 3 0] [--draws 500] [--tune 500]
+    python bench/bench_compile.py [--seed 0] [--draws 500] [--tune 500] [--timeout 900] [--calibrated]
 
-The search world's calibrated joint model (world seeds 0..N-1, its three calibrating experiments analysed
-once per seed) is compiled by nutpie and sampled in a fresh process per measurement, with ``NUMBA_OPT``
-set to each level in turn, interleaved over ``--rounds`` rounds (the machine is noisy: compare
-medians within this run). Reported per level: nutpie's compile time, sampling time, and the
-smallest bulk ESS, which shows whether the draws changed.
+The search world's joint model, as ``causalmmm fit`` builds it (every block in one model; with
+``--calibrated``, with the world's calibrating experiments), is compiled and sampled in a fresh process
+per measurement, 2 chains. Variants: PyMC's NUTS (C backend) with an empty PyTensor compile directory,
+then again with the directory that run filled; nutpie (numba) at ``NUMBA_OPT=0`` (causalmmm's setting)
+with an empty cache, then warm; nutpie at numba's default ``NUMBA_OPT=3``, cold. PyMC's compile time is
+its wall time minus the sampling time it records; nutpie's compile is timed on its own. A run past
+``--timeout`` seconds is stopped and reported as such.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import argparse
 import json
 import os
 import pickle
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,9 +27,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import command_line, header, table, write_fragment  # noqa: E402
 
+#: (label, sampler, NUMBA_OPT, compile directory key); a directory's first run is cold, its next warm.
+VARIANTS = [
+    ("PyMC NUTS, cold", "pymc", "0", "pymc"),
+    ("PyMC NUTS, warm", "pymc", "0", "pymc"),
+    ("nutpie, NUMBA_OPT=0, cold", "nutpie", "0", "numba0"),
+    ("nutpie, NUMBA_OPT=0, warm", "nutpie", "0", "numba0"),
+    ("nutpie, NUMBA_OPT=3, cold", "nutpie", "3", "numba3"),
+]
 
-def write_inputs(path: Path, seed: int) -> None:
-    """The spec, data and analysed calibrating experiments of the search world."""
+
+def write_inputs(path: Path, seed: int, calibrated: bool = True) -> None:
+    """The spec, data and (when ``calibrated``) analysed calibrating experiments of the search world."""
     from causalmmm.fitted import _as_data, _as_graph, as_experiments
     from causalmmm.simulate import simulate_world, write
     from causalmmm.spec import build_spec
@@ -37,76 +47,83 @@ def write_inputs(path: Path, seed: int) -> None:
         write(simulate_world("search", seed), d)
         graph = _as_graph(Path(d) / "graph.dot")
         data = _as_data(Path(d) / "data.csv", graph, "date")
-        exps = [e for e in as_experiments(Path(d) / "experiments.yaml", graph, data, seed=0) if e.use == "calibrate"]
+        exps = [e for e in as_experiments(Path(d) / "experiments.yaml", graph, data, seed=0) if e.use == "calibrate"] if calibrated else []
     path.write_bytes(pickle.dumps((build_spec(graph, data), data, exps)))
 
 
-def measure(inputs: Path, draws: int, tune: int) -> dict[str, float]:
+def measure(inputs: Path, sampler: str, draws: int, tune: int) -> dict[str, float]:
     """One compile and one sampling run in this process (called in a child process)."""
     import warnings
 
     warnings.simplefilter("ignore")
     import arviz as az
-    import nutpie
+    import pymc as pm
 
     from causalmmm.model.build import build_model
 
     spec, data, exps = pickle.loads(inputs.read_bytes())
     model = build_model(spec, data, list(spec.node_names), exps)
     t0 = time.perf_counter()
-    compiled = nutpie.compile_pymc_model(model)
-    t1 = time.perf_counter()
-    trace = nutpie.sample(compiled, draws=draws, tune=tune, chains=2, seed=1, progress_bar=False)
-    t2 = time.perf_counter()
-    return {"compile": t1 - t0, "sample": t2 - t1, "min_ess": float(az.ess(trace).to_array().min())}
+    if sampler == "nutpie":
+        import nutpie
+
+        compiled = nutpie.compile_pymc_model(model)
+        t1 = time.perf_counter()
+        trace = nutpie.sample(compiled, draws=draws, tune=tune, chains=2, seed=1, progress_bar=False)
+        sample = time.perf_counter() - t1
+    else:
+        with model:
+            trace = pm.sample(draws=draws, tune=tune, chains=2, cores=2, random_seed=1, progressbar=False, compute_convergence_checks=False)
+        sample = float(trace.posterior.attrs["sampling_time"])
+    total = time.perf_counter() - t0
+    return {"compile": total - sample, "sample": sample, "min_ess": float(az.ess(trace).to_array().min())}
+
+
+def run_variant(inputs: Path, sampler: str, level: str, cache: Path, args: argparse.Namespace) -> dict[str, float] | None:
+    """One measurement in a fresh process compiling into ``cache``; None when it ran past the timeout."""
+    cmd = [sys.executable, __file__, "--child", str(inputs), "--sampler", sampler, "--draws", str(args.draws), "--tune", str(args.tune)]
+    env = {**os.environ, "NUMBA_OPT": level, "PYTENSOR_FLAGS": f"base_compiledir={cache}", "NUMBA_CACHE_DIR": str(cache / "numba")}
+    try:
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--seeds", type=int, default=2, help="world seeds 0..N-1 (compile time depends on the data)")
-    ap.add_argument("--levels", nargs="+", default=["3", "0"], help="NUMBA_OPT levels to compare (3 is numba's default)")
+    ap.add_argument("--seed", type=int, default=0, help="the search world's seed")
     ap.add_argument("--draws", type=int, default=500)
     ap.add_argument("--tune", type=int, default=500)
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds before a run is stopped")
+    ap.add_argument("--calibrated", action="store_true", help="add the world's calibrating experiments to the model")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--sampler", default="pymc", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child, args.draws, args.tune)))
+        print(json.dumps(measure(args.child, args.sampler, args.draws, args.tune)))
         return
-    runs: dict[tuple[int, str], list[dict[str, float]]] = {}
-    with tempfile.TemporaryDirectory() as d:
-        for seed in range(args.seeds):
-            inputs = Path(d) / f"inputs_{seed}.pkl"
-            write_inputs(inputs, seed)
-            for r in range(args.rounds):
-                for level in args.levels:
-                    cmd = [sys.executable, __file__, "--child", str(inputs), "--draws", str(args.draws), "--tune", str(args.tune)]
-                    out = subprocess.run(cmd, env={**os.environ, "NUMBA_OPT": level}, capture_output=True, text=True, check=True)
-                    runs.setdefault((seed, level), []).append(json.loads(out.stdout.strip().splitlines()[-1]))
-                    print(f"seed {seed} round {r + 1} NUMBA_OPT={level}: {runs[seed, level][-1]}", file=sys.stderr)
     rows = []
-    for (seed, level), xs in runs.items():
-        base = statistics.median(x["compile"] for x in runs[seed, args.levels[0]])
-        comp = statistics.median(x["compile"] for x in xs)
-        rows.append(
-            [
-                seed,
-                level,
-                len(xs),
-                f"{comp:.1f}",
-                f"{statistics.median(x['sample'] for x in xs):.1f}",
-                f"{statistics.median(x['compile'] + x['sample'] for x in xs):.1f}",
-                f"{comp / base:.2f}",
-                ", ".join(f"{x['min_ess']:.0f}" for x in xs),
-            ]
-        )
-    text = header("Compile time: numba's optimisation level (search world, calibrated joint model)", command_line())
+    with tempfile.TemporaryDirectory() as d:
+        inputs = Path(d) / "inputs.pkl"
+        write_inputs(inputs, args.seed, args.calibrated)
+        n_exps = len(pickle.loads(inputs.read_bytes())[2])
+        for label, sampler, level, key in VARIANTS:
+            r = run_variant(inputs, sampler, level, Path(d) / key, args)
+            print(f"{label}: {r}", file=sys.stderr, flush=True)
+            if r is None:
+                rows.append([label, f"stopped after {args.timeout:.0f}", "-", "-", "-"])
+            else:
+                rows.append([label, r["compile"], r["sample"], r["compile"] + r["sample"], f"{r['min_ess']:.0f}"])
+    what = f"calibrated joint model ({n_exps} calibrating experiments)" if args.calibrated else "uncalibrated joint model"
+    text = header(f"Where a fit's time goes: compile and sample, per sampler (search world, {what})", command_line())
     text += (
-        f"One fresh process per measurement: nutpie compiles the calibrated joint model (6 nodes, 3 calibrating experiments), then samples "
-        f"{args.draws} + {args.tune} draws on 2 chains; levels interleaved over {args.rounds} rounds per world seed; medians. Identical min-ESS values "
-        "across levels mean identical draws. causalmmm sets "
-        "`NUMBA_OPT=0` when it is imported unless the variable is already set (`causalmmm/__init__.py`).\n\n"
-        + table(["world seed", "NUMBA_OPT", "runs", "compile s", "sample s", "total s", "compile / first level", "min bulk ESS per run"], rows)
+        f"World seed {args.seed}; one fresh process per row: the joint model `causalmmm fit` builds (every block in one "
+        f"model) is compiled and sampled, {args.draws} + {args.tune} draws on 2 chains. Each sampler compiles into its own "
+        "empty directory (PyTensor's compile directory and numba's cache); the *warm* row reuses the one the *cold* row "
+        "filled. PyMC's compile s is its wall time minus the sampling time it records. causalmmm sets `NUMBA_OPT=0` when "
+        "it is imported unless the variable is already set (`causalmmm/__init__.py`); `--sampler auto` is PyMC's NUTS "
+        "(`causalmmm/model/fit.py::resolve_sampler`).\n\n" + table(["sampler, cache", "compile s", "sample s", "total s", "min bulk ESS"], rows)
     )
     write_fragment("compile", text)
 

@@ -131,7 +131,7 @@ def main() -> None:
     if not args.assemble:
         q = args.quick
         run("bench_speed.py", *(["--draws", "300"] if q else []))
-        run("bench_compile.py", *(["--rounds", "1", "--draws", "300", "--tune", "300"] if q else []))
+        run("bench_compile.py", *(["--draws", "300", "--tune", "300", "--timeout", "600"] if q else []))
         run("bench_sampler.py", *(["--draws", "300", "--tune", "300", "--timeout", "900"] if q else []))
         run(
             "bench_accuracy.py",

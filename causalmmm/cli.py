@@ -228,7 +228,7 @@ def graph_workshop(graph_file: Path | None, data_file: Path | None, port: int, n
     default="auto",
     show_default=True,
     type=click.Choice(["auto", "nutpie", "pymc", "numpyro"]),
-    help="NUTS implementation; auto: nutpie, or PyMC's for a model with calibrating experiments (numba compiles those slowly).",
+    help="NUTS implementation; auto: PyMC's (C backend, compiled modules cached on disk; numba recompiles nutpie's models in every run).",
 )
 @click.option("--fast", is_flag=True, help="Approximate posterior in seconds (for iteration).")
 @click.option("--dry-run", is_flag=True, help="Print each node's equation and exit.")

@@ -174,7 +174,7 @@ def _start_fit(tmp_path: Path) -> tuple[subprocess.Popen, int, Path]:
             "--tune",
             "100000",
             "--chains",
-            "1",
+            "2",  # PyMC's NUTS samples two chains in processes of their own (one chain would run in this one)
             "--seed",
             str(seeded(1)),
         ],
@@ -224,11 +224,30 @@ def _threads(pid: int) -> int:
         return 0
 
 
+def _python_descendants(pid: int) -> int:
+    """How many Python processes descend from ``pid`` (PyMC's NUTS runs each chain in one; compiling runs gcc)."""
+    parent: dict[str, str] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            name, rest = stat.split("(", 1)[1].rsplit(")", 1)
+            if name.startswith("python"):
+                parent[entry] = rest.split()[1]  # field 4: ppid
+    found, frontier = 0, {str(pid)}
+    while frontier:
+        frontier = {p for p, pp in parent.items() if pp in frontier}
+        found += len(frontier)
+    return found
+
+
 def _wait_for_sampling(proc: subprocess.Popen, timeout: float) -> bool:
-    """nutpie starts its sampler threads when sampling begins (after compiling): watch the thread count."""
+    """Sampling has begun (after compiling) when nutpie starts its sampler threads or PyMC its chain processes."""
     baseline, end = _threads(proc.pid), time.time() + timeout
     while time.time() < end and proc.poll() is None:
-        if _threads(proc.pid) >= baseline + 3:
+        if _threads(proc.pid) >= baseline + 3 or _python_descendants(proc.pid) >= 2:  # two chains
             return True
         time.sleep(0.2)
     return False
@@ -247,7 +266,7 @@ def _wait_for_sampling(proc: subprocess.Popen, timeout: float) -> bool:
     ids=["SIGINT-sampling", "SIGINT-compiling", "SIGTERM-sampling", "SIGKILL-sampling"],
 )
 def test_interrupted_fit_leaves_no_run(tmp_path, sig, phase, code):
-    """Kill `causalmmm fit` while it compiles or samples (nutpie swallows Ctrl-C there and returns partial draws)."""
+    """Kill `causalmmm fit` while it compiles or samples (samplers catch Ctrl-C there and return partial draws or fail)."""
     proc, master, run = _start_fit(tmp_path)
     try:
         seen = _read_until(master, "fitting", proc, timeout=180)

@@ -48,8 +48,8 @@ def world_and_run(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_auto_sampled_the_calibrated_model_with_pymc(world_and_run):
-    """The default --sampler auto: a model with calibrating experiments is sampled by PyMC's NUTS, and the run says so."""
+def test_auto_sampled_the_model_with_pymc(world_and_run):
+    """The default --sampler auto is PyMC's NUTS, and summary.json says what ran."""
     summary = json.loads((world_and_run / "run" / "summary.json").read_text())
     assert summary["settings"]["sampler"] == "auto"
     assert summary["sampled_with"] == ["pymc"]

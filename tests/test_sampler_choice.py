@@ -1,4 +1,4 @@
-"""``--sampler auto``: nutpie for uncalibrated models, PyMC's for calibrated ones; the run says which ran."""
+"""``--sampler auto`` is PyMC's NUTS, calibrated or not; a named sampler is used as named; the run says which ran."""
 
 from __future__ import annotations
 
@@ -9,15 +9,14 @@ from causalmmm.model.fit import SamplerConfig, resolve_sampler
 from causalmmm.model.run import sampler_label
 
 
-def test_auto_picks_nutpie_without_and_pymc_with_calibrating_experiments():
+def test_auto_is_pymc_nuts():
     assert SamplerConfig().sampler == "auto"
-    assert resolve_sampler("auto", 0) == "nutpie"
-    assert resolve_sampler("auto", 2) == "pymc"
+    assert resolve_sampler("auto") == "pymc"
 
 
 @pytest.mark.parametrize("name", ["nutpie", "pymc", "numpyro"])
 def test_a_named_sampler_is_always_used(name):
-    assert resolve_sampler(name, 0) == resolve_sampler(name, 3) == name
+    assert resolve_sampler(name) == name
 
 
 def test_unknown_sampler_is_one_error_listing_the_choices():

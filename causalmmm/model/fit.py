@@ -34,20 +34,20 @@ from causalmmm.spec import ModelSpec
 SAMPLERS = ("auto", "nutpie", "pymc", "numpyro")
 
 
-def resolve_sampler(requested: str, n_calibrating: int) -> str:
-    """The NUTS implementation for one sampled model: ``auto`` is nutpie, or PyMC's when it is calibrated.
+def resolve_sampler(requested: str) -> str:
+    """The NUTS implementation for a sampled model: ``auto`` is PyMC's NUTS (its C backend).
 
-    A calibrating experiment's contrast runs through every mechanism on its paths, and its gradient
-    fuses into one wide scalar kernel (about 500 operations over 100+ inputs on the search world).
-    numba compiles such kernels in time quadratic in their width (pytensor#2354, fixed after
-    PyTensor 2.38, the last release PyMC 5 allows): on the calibrated search world nutpie had not
-    finished compiling after 20 minutes, while PyMC's NUTS (C backend) compiled and sampled 500 + 500
-    draws in 227 s with a cold cache and 71 s warm (docs/benchmarks.md, "Sampler choice").
-    Uncalibrated models compile in seconds with nutpie, which then samples faster.
+    Measured on the search world (docs/benchmarks.md, "Speed and memory" and "Sampler choice"), the
+    C backend wins every case that PyMC 5 allows. numba, which nutpie compiles with, recompiles
+    almost the whole logp and gradient in every new process under PyTensor 2.38: the uncalibrated
+    fit spent over 300 s compiling with a warm cache as with a cold one, where PyMC's NUTS compiled
+    and sampled it in about 110 s cold, less warm, and reached a higher ESS. A calibrating experiment's
+    contrast adds a wide fused gradient kernel that numba compiles in time quadratic in its width
+    (pytensor#2354, fixed after PyTensor 2.38): nutpie had not compiled the calibrated search world
+    after 20 minutes. PyMC's compiled C modules are cached on disk and shared by later fits.
+    ``nutpie`` stays available by name; revisit when PyMC allows a PyTensor with both fixes.
     """
-    if requested != "auto":
-        return requested
-    return "pymc" if n_calibrating else "nutpie"
+    return "pymc" if requested == "auto" else requested
 
 
 #: Bulk ESS below this per chain is a convergence warning (Vehtari et al. 2021: at least 100 per chain, so that
@@ -371,7 +371,7 @@ def fit_model(
             progress(f"fitting {len(members)} block(s) ({', '.join(nodes)})" if joint else f"fitting block {g + 1}/{len(groups)}: {', '.join(nodes)}")
         exps = [e for e in calibrating if exp_block[e.name] in members]
         model = build_model(spec, data, nodes, exps)
-        used = "laplace" if cfg.fast else resolve_sampler(cfg.sampler, len(exps))
+        used = "laplace" if cfg.fast else resolve_sampler(cfg.sampler)
         samplers.append(used)
         seed = cfg.seed * 1000 + g
         latent_owner = {name: spec.latent_children(name)[0] for name in spec.latents}
