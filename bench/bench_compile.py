@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import command_line, header, table, write_fragment  # noqa: E402
+from bench.common import command_line, compile_cache_env, header, table, write_fragment  # noqa: E402
 
 #: (label, sampler, NUMBA_OPT, compile directory key); a directory's first run is cold, its next warm.
 VARIANTS = [
@@ -82,7 +81,7 @@ def measure(inputs: Path, sampler: str, draws: int, tune: int) -> dict[str, floa
 def run_variant(inputs: Path, sampler: str, level: str, cache: Path, args: argparse.Namespace) -> dict[str, float] | None:
     """One measurement in a fresh process compiling into ``cache``; None when it ran past the timeout."""
     cmd = [sys.executable, __file__, "--child", str(inputs), "--sampler", sampler, "--draws", str(args.draws), "--tune", str(args.tune)]
-    env = {**os.environ, "NUMBA_OPT": level, "PYTENSOR_FLAGS": f"base_compiledir={cache}", "NUMBA_CACHE_DIR": str(cache / "numba")}
+    env = {**compile_cache_env(cache), "NUMBA_OPT": level}
     try:
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=args.timeout)
     except subprocess.TimeoutExpired:

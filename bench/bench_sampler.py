@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_compile import write_inputs  # noqa: E402
-from bench.common import command_line, header, table, write_fragment  # noqa: E402
+from bench.common import command_line, compile_cache_env, header, table, write_fragment  # noqa: E402
 
 
 def measure(inputs: Path, sampler: str, draws: int, tune: int) -> dict[str, float]:
@@ -53,7 +52,7 @@ def measure(inputs: Path, sampler: str, draws: int, tune: int) -> dict[str, floa
 def run_child(inputs: Path, sampler: str, compiledir: Path, args: argparse.Namespace) -> dict[str, float] | None:
     """One measurement in a fresh process; None when it ran past the timeout."""
     cmd = [sys.executable, __file__, "--child", str(inputs), "--sampler", sampler, "--draws", str(args.draws), "--tune", str(args.tune)]
-    env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={compiledir}", "NUMBA_CACHE_DIR": str(compiledir / "numba")}
+    env = compile_cache_env(compiledir)
     start = time.perf_counter()
     try:
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=args.timeout)

@@ -143,10 +143,11 @@ def part(name: str, sampler: str, draws: int, seed: int) -> dict:
 
 def run_part(name: str, sampler: str, draws: int, seed: int, cache: Path | None) -> dict:
     """``part`` in a fresh process, compiling into ``cache`` (None: the user's default directories)."""
-    env = dict(os.environ)
+    from bench.common import compile_cache_env
+
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-        env |= {"PYTENSOR_FLAGS": f"base_compiledir={cache}", "NUMBA_CACHE_DIR": str(cache / "numba")}
+    env = dict(os.environ) if cache is None else compile_cache_env(cache)
     cmd = [sys.executable, __file__, "--part", name, "--sampler", sampler, "--draws", str(draws), "--seed", str(seed)]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -208,9 +209,12 @@ def fragment(res: dict[tuple[str, str, str], list[dict]], args: argparse.Namespa
             if c and p:
                 ess_ratio = (ce / c) / (pe / p) if ce and pe else None
                 ratios.append([SAMPLER_LABEL[sampler], cache, c / p, ess_ratio])
+    from causalmmm.model.fit import resolve_sampler
+
+    default = resolve_sampler("auto")
     default_vs_best = []
     for cache in ("cold", "warm"):
-        ours = med(("causal", "pymc", cache), "seconds")
+        ours = med(("causal", default, cache), "seconds")
         theirs = {sm: med(("pmm", sm, cache), "seconds") for sm in args.samplers}
         theirs = {sm: v for sm, v in theirs.items() if v}
         if ours and theirs:
@@ -256,7 +260,7 @@ def fragment(res: dict[tuple[str, str, str], list[dict]], args: argparse.Namespa
         + "\n**Ratio causalmmm / pymc-marketing 1.3, same sampler** (goal <= 1.0, stretch 0.5; ESS/s ratio > 1 means "
         "causalmmm draws effective samples faster)\n\n"
         + table(["sampler", "cache", "fit-time ratio", "ESS/s ratio"], ratios)
-        + (f"\ncausalmmm's default (`--sampler auto`, PyMC's NUTS) takes {'; '.join(default_vs_best)}.\n" if default_vs_best else "")
+        + (f"\ncausalmmm's default (`--sampler auto`, {SAMPLER_LABEL[default]}) takes {'; '.join(default_vs_best)}.\n" if default_vs_best else "")
         + "\n**Fast mode, queries and the optimiser** (`--fast` measured like the fits: its own compile directory, cold "
         "then warm)\n\n" + table(["what", "seconds", "process s", "peak MB", "goal"], other)
     )

@@ -50,6 +50,11 @@ def write_fragment(name: str, text: str) -> Path:
     return path
 
 
+def compile_cache_env(cache: Path) -> dict[str, str]:
+    """This process's environment with PyTensor's compile directory and numba's cache both under ``cache``."""
+    return {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={cache}", "NUMBA_CACHE_DIR": str(cache / "numba")}
+
+
 def command_line() -> str:
     """This process's command, with the script path relative to the checkout (wherever it lives)."""
     script = Path(sys.argv[0]).resolve()

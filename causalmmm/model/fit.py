@@ -362,6 +362,7 @@ def fit_model(
     joint = strategy == "joint"
     groups = [list(range(len(blocks)))] if joint else [[i] for i in range(len(blocks))]
     start = time.perf_counter()
+    used = "laplace" if cfg.fast else resolve_sampler(cfg.sampler)  # the same for every block
     idatas: list[az.InferenceData | None] = [None] * len(blocks)
     diags: list[NodeDiagnostics] = []
     samplers: list[str] = []
@@ -371,7 +372,6 @@ def fit_model(
             progress(f"fitting {len(members)} block(s) ({', '.join(nodes)})" if joint else f"fitting block {g + 1}/{len(groups)}: {', '.join(nodes)}")
         exps = [e for e in calibrating if exp_block[e.name] in members]
         model = build_model(spec, data, nodes, exps)
-        used = "laplace" if cfg.fast else resolve_sampler(cfg.sampler)
         samplers.append(used)
         seed = cfg.seed * 1000 + g
         latent_owner = {name: spec.latent_children(name)[0] for name in spec.latents}
