@@ -70,7 +70,9 @@ def causal_rows(seed: int, world, exps: list, args) -> list[dict]:
     truth = world.true_effects()
     # the experiments are analysed before the clock starts, as pymc-marketing's lift rows are: fit time is fitting only
     t0 = time.perf_counter()
-    model = fit(world.graph, world.data, experiments=exps, draws=args.draws, tune=args.tune, chains=args.chains, seed=seed, sampler="nutpie")
+    model = fit(
+        world.graph, world.data, experiments=exps, draws=args.draws, tune=args.tune, chains=args.chains, seed=seed
+    )  # its default sampler, as a user gets it
     secs = time.perf_counter() - t0
     diags = model.summary["diagnostics"]
     ess = min((x["ess_bulk_min"] for x in diags if x["ess_bulk_min"] is not None), default=float("nan"))
@@ -248,7 +250,8 @@ def write_anchor_fragment(rows: list[dict], args, versions: dict[str, str], comm
     text = header(title + ", same worlds, same run", command)
     text += (
         f"World `{PRESET}` (confounder `demand` observed), seeds {seeds_done}; every fit: {args.draws} draws, "
-        f"{args.tune} tune, {args.chains} chains (nutpie for causalmmm and pymc-marketing), one fit at a time by this script "
+        f"{args.tune} tune, {args.chains} chains (causalmmm: its default `--sampler auto`, PyMC's NUTS; pymc-marketing: "
+        "nutpie, its faster sampler on this world, bench/results/speed.md), one fit at a time by this script "
         f"(the machine is shared: 1-minute load average on its 2 cores after each fit {num(min(r['load'] for r in rows), 2)}-"
         f"{num(max(r['load'] for r in rows), 2)}). pymc-marketing runs in its own venv "
         f"({', '.join(f'{k} {v}' for k, v in versions.items())}) as a subprocess (bench/anchors/): `MMM` with "
@@ -282,7 +285,7 @@ def write_anchor_fragment(rows: list[dict], args, versions: dict[str, str], comm
         + table(
             ["method", "channel", "seeds", "median abs error", "max abs error", "94% HDI covers truth", "median HDI width", "median fit s"], summarise(rows)
         )
-        + "\n**Speed** (same draws/tune/chains; nutpie for causalmmm and pymc-marketing; ratio = causalmmm fit s / this method's fit s; "
+        + "\n**Speed** (same draws/tune/chains; each tool on the sampler named above; ratio = causalmmm fit s / this method's fit s; "
         "ESS/s = smallest bulk ESS over the free parameters / fit s):\n\n"
         + table(["method", "fits", "median fit s", "median min-ESS / fit s", "causalmmm / this"], speed(rows))
         + "\n"
