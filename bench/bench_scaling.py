@@ -162,11 +162,15 @@ def slopes(rows: list[dict], axis: str) -> dict[str, float]:
     """Log-log slope of fit seconds against ``axis`` (channels at 156 weeks, or periods at 3 channels) per method."""
     out = {}
     for m in METHODS:
-        sel = [r for r in rows if r["method"] == m and r["seconds"] and _on_axis(r, axis)]
+        sel = [r for r in rows if r["method"] == m and r["seconds"] and not r.get("cold") and _on_axis(r, axis)]
         xs = sorted({r[axis] for r in sel})
         if len(xs) >= 2:
             out[m] = float(np.polyfit(np.log([r[axis] for r in sel]), np.log([r["seconds"] for r in sel]), 1)[0])
     return out
+
+
+def _key(r: dict) -> tuple:
+    return (r["method"], r["channels"], r["periods"], r["freq"])
 
 
 def _on_axis(r: dict, axis: str) -> bool:
@@ -214,7 +218,10 @@ def fragment(rows: list[dict], args, command: str) -> str:
         "`fit_model` (compile + sample every block; `--fast` = `SamplerConfig(fast=True)`); pymc-marketing 1.3: its runner "
         "(bench/anchors/runner_pymc_marketing.py, `MMM`, GeometricAdstock(l_max=8), LogisticSaturation, "
         "yearly_seasonality=2, demand as a control), fit s = build + `fit` inside the subprocess. Peak RSS: the fitting "
-        "process's maximum resident set.\n\n"
+        "process's maximum resident set. Compile caches (PyTensor's, numba's) persist between fits: *(cold)* marks a "
+        "method's first fit of the study, which compiled into an empty cache; every other fit followed an earlier fit of "
+        "the same method (re-measuring a point with `--configs ... --append` replaces its row), and growth exponents "
+        "use warm fits only.\n\n"
     )
     by = {(r["method"], r["channels"], r["periods"], r["freq"]): r for r in rows}
     grid = list(dict.fromkeys((r["channels"], r["periods"], r["freq"]) for r in rows))
@@ -224,7 +231,9 @@ def fragment(rows: list[dict], args, command: str) -> str:
         r = by.get((m, *g))
         if r is None:
             return "not run"
-        return num(r[key]) if r.get(key) else r.get("note", "-")
+        if not r.get(key):
+            return r.get("note", "-")
+        return num(r[key]) + (" (cold)" if r.get("cold") and key == "seconds" else "")
 
     text += "**Fit wall time (s)** (load = the machine's 1-minute load average after each fit, on 2 cores)\n\n" + table(
         ["channels", "periods", *[METHODS[m] for m in methods], "load"],
@@ -302,11 +311,13 @@ def main() -> None:
         grid = QUICK_GRID if args.quick else FULL_GRID
         if args.configs:
             grid = [parse_config(c) for c in args.configs]
+        fitted = {r["method"] for r in rows}  # methods that already filled their compile cache in this study
         for n_ch, n_per, freq in grid:
             for m in args.methods:
                 print(f"{METHODS[m]}: {n_ch} channels x {n_per}{freq}", file=sys.stderr)
-                rows.append(measure(m, n_ch, n_per, freq, args))
-                r = rows[-1]
+                r = {**measure(m, n_ch, n_per, freq, args), "cold": m not in fitted}
+                fitted.add(m)
+                rows = [x for x in rows if _key(x) != _key(r)] + [r]  # a re-measured point replaces the old row
                 print(f"  {r.get('seconds')} s, {r.get('peak_rss_mb')} MB {r.get('note', '')}", file=sys.stderr)
                 if args.rows:
                     Path(args.rows).write_text(json.dumps({"rows": rows, "command": command, "draws": args.draws, "tune": args.tune, "chains": args.chains}))
