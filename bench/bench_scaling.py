@@ -224,7 +224,8 @@ def fragment(rows: list[dict], args, command: str) -> str:
         "use warm fits only.\n\n"
     )
     by = {(r["method"], r["channels"], r["periods"], r["freq"]): r for r in rows}
-    grid = list(dict.fromkeys((r["channels"], r["periods"], r["freq"]) for r in rows))
+    points = dict.fromkeys((r["channels"], r["periods"], r["freq"]) for r in rows)
+    grid = sorted(points, key=lambda g: FULL_GRID.index(g) if g in FULL_GRID else len(FULL_GRID))  # the grid's order
     methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
 
     def cell(m: str, g: tuple, key: str) -> str:
