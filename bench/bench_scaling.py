@@ -206,7 +206,7 @@ def plot(rows: list[dict], path: Path = PLOT):
 
 
 def fragment(rows: list[dict], args, command: str) -> str:
-    from bench.common import header, table
+    from bench.common import PYMC_CHILD_MEMORY_NOTE, header, table
     from causalmmm.fmt import num
 
     text = header("How cost grows: fit time and peak memory against channels and periods", command)
@@ -218,7 +218,8 @@ def fragment(rows: list[dict], args, command: str) -> str:
         "`fit_model` (compile + sample every block; `--fast` = `SamplerConfig(fast=True)`); pymc-marketing 1.3: its runner "
         "(bench/anchors/runner_pymc_marketing.py, `MMM`, GeometricAdstock(l_max=8), LogisticSaturation, "
         "yearly_seasonality=2, demand as a control), fit s = build + `fit` inside the subprocess. Peak RSS: the fitting "
-        "process's maximum resident set. Compile caches (PyTensor's, numba's) persist between fits: *(cold)* marks a "
+        f"process's maximum resident set; {PYMC_CHILD_MEMORY_NOTE} "
+        "Compile caches (PyTensor's, numba's) persist between fits: *(cold)* marks a "
         "method's first fit of the study, which compiled into an empty cache; every other fit followed an earlier fit of "
         "the same method (re-measuring a point with `--configs ... --append` replaces its row), and growth exponents "
         "use warm fits only.\n\n"

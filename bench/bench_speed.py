@@ -176,7 +176,7 @@ def measure_all(args: argparse.Namespace, root: Path) -> dict[tuple[str, str, st
 
 
 def fragment(res: dict[tuple[str, str, str], list[dict]], args: argparse.Namespace) -> str:
-    from bench.common import command_line, header, table
+    from bench.common import PYMC_CHILD_MEMORY_NOTE, command_line, header, table
 
     def med(key: tuple[str, str, str], field: str) -> float | None:
         vals = [r[field] for r in res.get(key, []) if r.get(field) is not None]
@@ -245,7 +245,8 @@ def fragment(res: dict[tuple[str, str, str], list[dict]], args: argparse.Namespa
     warm = "the fit that follows" if args.repeats == 1 else f"the median of the {args.repeats} fits that follow"
     command = command_line()
     if args.from_rows:  # show the command that measured, not the rebuild
-        command = command.replace(f" --from-rows {args.from_rows}", f" --rows {args.from_rows}") + "`, its text rebuilt from those rows by `--from-rows"
+        measured = f" --repeats {args.repeats} --rows {args.from_rows}" if "--repeats" not in command else f" --rows {args.from_rows}"
+        command = command.replace(f" --from-rows {args.from_rows}", measured) + "`, its text rebuilt from those rows by `--from-rows"
     text = header("Speed and memory (search world, 156 weeks, 10 nodes)", command)
     text += (
         f"Every fit: 2 chains, {args.draws} tune + {args.draws} draws, seed {args.seed}, a fresh process. *fit s* is build + "
@@ -255,7 +256,8 @@ def fragment(res: dict[tuple[str, str, str], list[dict]], args: argparse.Namespa
         "(PyTensor's compile directory and numba's cache): *cold* is the first fit in it, *warm* "
         f"{warm}, interleaved across tools. pymc-marketing gets demand and promo as controls (its "
         "best configuration on this world). causalmmm's `--sampler auto` is PyMC's NUTS. "
-        "Peak memory is the peak RSS of the fitting process.\n\n"
+        "Peak memory is the peak RSS of the fitting process. "
+        f"{PYMC_CHILD_MEMORY_NOTE}\n\n"
         + table(["tool (sampler)", "cache", "runs", "fit s", "process s", "min ESS (bulk)", "max R-hat", "ESS/s", "peak MB"], rows)
         + "\n**Ratio causalmmm / pymc-marketing 1.3, same sampler** (goal <= 1.0, stretch 0.5; ESS/s ratio > 1 means "
         "causalmmm draws effective samples faster)\n\n"
@@ -274,7 +276,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--samplers", nargs="+", choices=list(SAMPLER_LABEL), default=list(SAMPLER_LABEL))
     ap.add_argument("--rows", type=Path, help="also save the raw measurements to this JSON file")
-    ap.add_argument("--from-rows", type=Path, help="skip measuring: rebuild the fragment from a --rows file (same --repeats)")
+    ap.add_argument("--from-rows", type=Path, help="skip measuring: rebuild the fragment from a --rows file")
     ap.add_argument("--part", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--sampler", default="nutpie", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -285,6 +287,7 @@ def main() -> None:
 
     if args.from_rows:
         res = {tuple(k): v for k, v in json.loads(args.from_rows.read_text())}
+        args.repeats = max(len(v) for k, v in res.items() if k[2] == "warm")  # the rows say how many warm fits ran
         write_fragment("speed", fragment(res, args))
         return
     with tempfile.TemporaryDirectory(prefix="causalmmm-speed-") as d:

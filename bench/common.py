@@ -50,6 +50,13 @@ def write_fragment(name: str, text: str) -> Path:
     return path
 
 
+#: Said under every peak-memory figure measured as the fitting process's own RSS.
+PYMC_CHILD_MEMORY_NOTE = (
+    "PyMC's NUTS samples each chain in a child process whose memory this does not include (nutpie samples in the "
+    "fitting process), so peak memory of the PyMC NUTS rows understates the fit's footprint."
+)
+
+
 def compile_cache_env(cache: Path) -> dict[str, str]:
     """This process's environment with PyTensor's compile directory and numba's cache both under ``cache``."""
     return {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={cache}", "NUMBA_CACHE_DIR": str(cache / "numba")}
