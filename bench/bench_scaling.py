@@ -37,6 +37,8 @@ METHODS = {
     "pmm_nutpie": "pymc-marketing 1.3 (nutpie)",
     "pmm_pymc": "pymc-marketing 1.3 (PyMC NUTS)",
 }
+#: causalmmm's default sampler (--sampler auto is PyMC's NUTS), its fast fit, and both of pymc-marketing's samplers.
+DEFAULT_METHODS = ["causal_pymc", "causal_fast", "pmm_nutpie", "pmm_pymc"]
 FULL_GRID = [(3, 156, "W"), (10, 156, "W"), (30, 156, "W"), (3, 520, "W"), (3, 1500, "D")]
 QUICK_GRID = [(3, 156, "W"), (10, 156, "W"), (3, 520, "W")]
 
@@ -284,7 +286,13 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=None, help="default 300 (quick: 200)")
     ap.add_argument("--tune", type=int, default=None, help="default = draws")
     ap.add_argument("--chains", type=int, default=2)
-    ap.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
+    ap.add_argument(
+        "--methods",
+        nargs="+",
+        choices=list(METHODS),
+        default=DEFAULT_METHODS,
+        help=f"default: {' '.join(DEFAULT_METHODS)} (causal_nutpie, not the default sampler, recompiles with numba in every process)",
+    )
     ap.add_argument("--timeout", type=float, default=1200.0, help="seconds per fit before it is recorded as a timeout")
     ap.add_argument("--configs", nargs="+", help="only these grid points, written CHANNELSxPERIODS{W|D}, e.g. 3x156W 3x1500D")
     ap.add_argument("--rows", help="also save the measured rows to this JSON file")
