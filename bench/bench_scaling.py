@@ -207,11 +207,11 @@ def plot(rows: list[dict], path: Path = PLOT):
     return fig
 
 
-def fragment(rows: list[dict], args, command: str) -> str:
+def fragment(rows: list[dict], args, command: str, date: str | None = None) -> str:
     from bench.common import PYMC_CHILD_MEMORY_NOTE, header, table
     from causalmmm.fmt import num
 
-    text = header("How cost grows: fit time and peak memory against channels and periods", command)
+    text = header("How cost grows: fit time and peak memory against channels and periods", command, date)
     text += (
         f"Worlds: `bench/bench_scaling.py scaling_world`, N spend channels into sales (geometric adstock l_max {L_MAX}, Hill "
         "saturation) plus a demand control; 156 weeks for the channel axis, 3 channels for the period axis (1500 periods "
@@ -304,16 +304,16 @@ def main() -> None:
         c = json.loads(args.one)
         print(json.dumps(one_fit(c["method"], c["n_channels"], c["n_periods"], c["freq"], c["draws"], c["tune"], c["chains"])))
         return
-    from bench.common import command_line, write_fragment
+    from bench.common import command_line, now_utc, write_fragment
 
     args.draws = args.draws or (200 if args.quick else 300)
     args.tune = args.tune or args.draws
     if args.from_rows:
         saved = json.loads(Path(args.from_rows).read_text())
-        rows, command = saved["rows"], saved["command"]
+        rows, command, date = saved["rows"], saved["command"], saved.get("date")
         args.draws, args.tune, args.chains = saved["draws"], saved["tune"], saved["chains"]
     else:
-        command = command_line()
+        command, date = command_line(), None
         rows = []
         if args.append and args.rows and Path(args.rows).is_file():
             saved = json.loads(Path(args.rows).read_text())
@@ -330,9 +330,10 @@ def main() -> None:
                 rows = [x for x in rows if _key(x) != _key(r)] + [r]  # a re-measured point replaces the old row
                 print(f"  {r.get('seconds')} s, {r.get('peak_rss_mb')} MB {r.get('note', '')}", file=sys.stderr)
                 if args.rows:
-                    Path(args.rows).write_text(json.dumps({"rows": rows, "command": command, "draws": args.draws, "tune": args.tune, "chains": args.chains}))
+                    saved = {"rows": rows, "command": command, "date": now_utc(), "draws": args.draws, "tune": args.tune, "chains": args.chains}
+                    Path(args.rows).write_text(json.dumps(saved))
     plot(rows)
-    write_fragment("scaling", fragment(rows, args, command))
+    write_fragment("scaling", fragment(rows, args, command, date))
 
 
 if __name__ == "__main__":

@@ -25,8 +25,13 @@ def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {mem}, Python {platform.python_version()}"
 
 
-def header(title: str, command: str) -> str:
-    return f"## {title}\n\nCommand: `{command}`  \nDate: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC  \nMachine: {machine()}\n\n"
+def now_utc() -> str:
+    return f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def header(title: str, command: str, date: str | None = None) -> str:
+    """A fragment's title, command, date (now, or when the rows it is rebuilt from were measured) and machine."""
+    return f"## {title}\n\nCommand: `{command}`  \nDate: {date or now_utc()}  \nMachine: {machine()}\n\n"
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
