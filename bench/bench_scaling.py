@@ -185,6 +185,7 @@ def plot(rows: list[dict], path: Path = PLOT):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
     for col, axis in enumerate(("channels", "periods")):
@@ -196,6 +197,9 @@ def plot(rows: list[dict], path: Path = PLOT):
                     ax.plot([r[axis] for r in sel], [r[key] for r in sel], "o-", label=label)
             ax.set_xscale("log")
             ax.set_yscale("log")
+            ax.set_xticks(sorted({r[axis] for r in rows if _on_axis(r, axis)}))  # the grid's values, written plainly
+            ax.xaxis.set_major_formatter(ticker.ScalarFormatter())
+            ax.xaxis.set_minor_formatter(ticker.NullFormatter())
             ax.set_xlabel("spend channels (156 weeks)" if axis == "channels" else "periods (3 channels; 1500 = daily)")
             ax.set_ylabel(ylabel)
             ax.grid(True, which="both", alpha=0.3)
