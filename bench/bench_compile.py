@@ -5,8 +5,8 @@
 The search world's joint model, as ``causalmmm fit`` builds it (every block in one model; with
 ``--calibrated``, with the world's calibrating experiments), is compiled and sampled in a fresh process
 per measurement, 2 chains. Variants: PyMC's NUTS (C backend) with an empty PyTensor compile directory,
-then again with the directory that run filled; nutpie (numba) at ``NUMBA_OPT=0`` (causalmmm's setting)
-with an empty cache, then warm; nutpie at numba's default ``NUMBA_OPT=3``, cold. PyMC's compile time is
+then again with the directory that run filled; nutpie (numba) at ``NUMBA_OPT=0`` (causalmmm's setting until 2026-12-04)
+with an empty cache, then warm; nutpie at numba's default ``NUMBA_OPT=3`` (causalmmm's since), cold. PyMC's compile time is
 its wall time minus the sampling time it records; nutpie's compile is timed on its own. A run past
 ``--timeout`` seconds is stopped and reported as such.
 """
@@ -120,9 +120,9 @@ def main() -> None:
         f"World seed {args.seed}; one fresh process per row: the joint model `causalmmm fit` builds (every block in one "
         f"model) is compiled and sampled, {args.draws} + {args.tune} draws on 2 chains. Each sampler compiles into its own "
         "empty directory (PyTensor's compile directory and numba's cache); the *warm* row reuses the one the *cold* row "
-        "filled. PyMC's compile s is its wall time minus the sampling time it records. causalmmm sets `NUMBA_OPT=0` when "
-        "it is imported unless the variable is already set (`causalmmm/__init__.py`); `--sampler auto` is PyMC's NUTS "
-        "(`causalmmm/model/fit.py::resolve_sampler`).\n\n" + table(["sampler, cache", "compile s", "sample s", "total s", "min bulk ESS"], rows)
+        "filled. PyMC's compile s is its wall time minus the sampling time it records. Each nutpie row sets `NUMBA_OPT` "
+        "itself; causalmmm leaves numba's default, 3, since these rows (it set 0 until 2026-12-04); `--sampler auto` is "
+        "PyMC's NUTS (`causalmmm/model/fit.py::resolve_sampler`).\n\n" + table(["sampler, cache", "compile s", "sample s", "total s", "min bulk ESS"], rows)
     )
     write_fragment("compile", text)
 

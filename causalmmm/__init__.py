@@ -7,20 +7,16 @@
 ``fit``, ``load`` and ``FittedModel`` import PyMC on first use, so that graph and data commands stay fast.
 """
 
-import os
 from typing import Any
 
-#: LLVM optimisation level of numba, which compiles every NUTS fit (nutpie). Level 0 compiles the calibrated
-#: search-world model in about 0.7 of the time of numba's default 3, with the same draws (bench/bench_compile.py).
-#: numba reads it once, when it is first imported, so it is set here, before anything imports numba; a value
-#: the user set wins, and it has no effect if numba was imported first.
-os.environ.setdefault("NUMBA_OPT", "0")
-
-from causalmmm.data import Dataset, load_data  # noqa: E402
-from causalmmm.errors import CausalMMMError  # noqa: E402
-from causalmmm.experiments.schema import load_experiments  # noqa: E402
-from causalmmm.graph import CausalGraph, load_graph, save_graph  # noqa: E402
-from causalmmm.model_warnings import ModelWarning  # noqa: E402
+# numba (nutpie's compiler) runs at its default LLVM optimisation level 3. causalmmm set NUMBA_OPT=0 until
+# 2026-12-04; measured then in fresh processes (docs/benchmarks.md, "Where a fit's time goes"), level 0 made
+# nutpie compile the uncalibrated search world in 274 s and sample it in 64 s, level 3 in 63-67 s and 3 s.
+from causalmmm.data import Dataset, load_data
+from causalmmm.errors import CausalMMMError
+from causalmmm.experiments.schema import load_experiments
+from causalmmm.graph import CausalGraph, load_graph, save_graph
+from causalmmm.model_warnings import ModelWarning
 
 __version__ = "0.1.0"
 
