@@ -70,9 +70,8 @@ def causal_rows(seed: int, world, exps: list, args) -> list[dict]:
     truth = world.true_effects()
     # the experiments are analysed before the clock starts, as pymc-marketing's lift rows are: fit time is fitting only
     t0 = time.perf_counter()
-    model = fit(
-        world.graph, world.data, experiments=exps, draws=args.draws, tune=args.tune, chains=args.chains, seed=seed
-    )  # its default sampler, as a user gets it
+    # causalmmm's default sampler, as a user gets it
+    model = fit(world.graph, world.data, experiments=exps, draws=args.draws, tune=args.tune, chains=args.chains, seed=seed)
     secs = time.perf_counter() - t0
     diags = model.summary["diagnostics"]
     ess = min((x["ess_bulk_min"] for x in diags if x["ess_bulk_min"] is not None), default=float("nan"))

@@ -230,7 +230,7 @@ def fragment(rows: list[dict], args, command: str, date: str | None = None) -> s
         "the same method (re-measuring a point with `--configs ... --append` replaces its row), and growth exponents "
         "use warm fits only.\n\n"
     )
-    by = {(r["method"], r["channels"], r["periods"], r["freq"]): r for r in rows}
+    by = {_key(r): r for r in rows}
     points = dict.fromkeys((r["channels"], r["periods"], r["freq"]) for r in rows)
     grid = sorted(points, key=lambda g: FULL_GRID.index(g) if g in FULL_GRID else len(FULL_GRID))  # the grid's order
     methods = [m for m in METHODS if any(r["method"] == m for r in rows)]

@@ -145,9 +145,10 @@ def run_part(name: str, sampler: str, draws: int, seed: int, cache: Path | None)
     """``part`` in a fresh process, compiling into ``cache`` (None: the user's default directories)."""
     from bench.common import compile_cache_env
 
+    env = dict(os.environ)
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ) if cache is None else compile_cache_env(cache)
+        env = compile_cache_env(cache)
     cmd = [sys.executable, __file__, "--part", name, "--sampler", sampler, "--draws", str(draws), "--seed", str(seed)]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
